@@ -1,0 +1,29 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Permission } from './permissions.js';
+
+/**
+ * What a route needs. Every route declares exactly one of these; the global AuthGuard
+ * refuses a route that declares none.
+ * - public: no principal.
+ * - operator: the SaaS operator only, no tenant.
+ * - permission: a principal of the route's tenant holding the permission.
+ * - authenticated: any principal of the tenant (own-profile routes).
+ */
+export type AccessRule =
+  | { kind: 'public' }
+  | { kind: 'operator' }
+  | { kind: 'permission'; permission: Permission }
+  | { kind: 'authenticated' };
+
+export const ACCESS_RULE = 'identity:access-rule';
+
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
+
+export const OperatorOnly = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_RULE, { kind: 'operator' } satisfies AccessRule);
+
+export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_RULE, { kind: 'permission', permission } satisfies AccessRule);
+
+export const Authenticated = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule);

@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TenantsModule } from '../tenants/tenants.module.js';
+import { AuthGuard } from './auth.guard.js';
+import { OperatorKeyService } from './operator-key.service.js';
+
+@Global()
+@Module({
+  imports: [TenantsModule],
+  providers: [OperatorKeyService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [OperatorKeyService],
+})
+export class AuthModule {}

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import qs from 'qs';
+import { AppModule } from './app.module.js';
+import { newId } from './common/ids.js';
+import { setupSwagger } from './common/swagger.js';
+import { validationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller's X-Request-Id is kept when it is sane; otherwise the service makes one. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+}
+
+/** Builds the application exactly as it serves, for main.ts and the tests alike. */
+export async function createApp(config: AppConfig, options: { logs?: boolean } = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: requestId,
+    routerOptions: {
+      // filter[name]=x arrives as { filter: { name: 'x' } }; nothing deeper is accepted.
+      querystringParser: (text: string) => qs.parse(text, { depth: 1, parameterLimit: 100, arrayLimit: 20 }),
+    },
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', String(request.id));
+    done();
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    logger: options.logs === false ? false : undefined,
+  });
+  if (options.logs !== false) app.useLogger(app.get(Logger));
+  app.useGlobalPipes(validationPipe());
+  setupSwagger(app);
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

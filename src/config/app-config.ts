@@ -1,0 +1,104 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'mysql'; url: string };
+
+/** Typed configuration, read once from the environment and validated at boot. */
+export class AppConfig {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    readonly database: DatabaseConfig,
+    readonly adminApiKey: string | null,
+    readonly logLevel: string,
+    readonly bodyLimitBytes: number,
+    readonly trustProxy: boolean,
+    readonly smtpUrl: string | null,
+    readonly mailFrom: string,
+  ) {}
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return false;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+export function parseDatabaseUrl(raw: string | undefined, name = 'DATABASE_URL'): DatabaseConfig {
+  if (raw === undefined) return { type: 'sqlite', path: resolve('data/identity.sqlite') };
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (path === '') throw new ConfigError(name, 'needs a file path after "sqlite:"');
+    if (path === ':memory:') return { type: 'sqlite', path };
+    return { type: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+  }
+  if (raw.startsWith('mysql://') || raw.startsWith('mariadb://')) {
+    let url: URL;
+    try {
+      url = new URL(raw.replace(/^mariadb:/, 'mysql:'));
+    } catch {
+      throw new ConfigError(name, 'is not a valid URL');
+    }
+    if (url.pathname.length <= 1) throw new ConfigError(name, 'must name a database, as in mysql://user:pass@host:3306/db');
+    return { type: 'mysql', url: url.toString() };
+  }
+  throw new ConfigError(name, 'must start with sqlite: or mysql://');
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const adminApiKey = optional(env, 'ADMIN_API_KEY') ?? null;
+  if (adminApiKey !== null && adminApiKey.length < 16) {
+    throw new ConfigError('ADMIN_API_KEY', 'must be at least 16 characters long');
+  }
+  const smtpUrl = optional(env, 'SMTP_URL') ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
+  }
+  const mailFrom = optional(env, 'MAIL_FROM') ?? 'identity@localhost';
+  if (!/^[^\s@]+@[^\s@]+$/.test(mailFrom) && !/<[^\s@]+@[^\s@]+>$/.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', 'must be a mail address');
+  }
+  return new AppConfig(
+    integer(env, 'PORT', 3000, 0, 65535),
+    optional(env, 'HOST') ?? '0.0.0.0',
+    parseDatabaseUrl(optional(env, 'DATABASE_URL')),
+    adminApiKey,
+    logLevel,
+    integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    bool(env, 'TRUST_PROXY'),
+    smtpUrl,
+    mailFrom,
+  );
+}

@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { dataSourceOptions, withServerFlavor } from '../src/database/data-source-options.js';
 
 const [kind, name] = process.argv.slice(2);
 if ((kind !== 'mysql' && kind !== 'sqlite') || !name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     await admin.query(`CREATE DATABASE ${scratch}`);
     const url = new URL(server);
     url.pathname = `/${scratch}`;
-    options = dataSourceOptions({ type: 'mysql', url: url.toString() }, { migrationsRun: true });
+    options = dataSourceOptions(await withServerFlavor({ type: 'mysql', url: url.toString() }), { migrationsRun: true });
   } else {
     options = dataSourceOptions({ type: 'sqlite', path: ':memory:' }, { migrationsRun: true });
   }

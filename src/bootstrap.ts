@@ -30,6 +30,8 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
       querystringParser: (text: string) => qs.parse(text, { depth: 1, parameterLimit: 100, arrayLimit: 20 }),
     },
   });
+  // JSON is the only body this API reads; anything else is a 415.
+  adapter.getInstance().removeContentTypeParser('text/plain');
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', String(request.id));
     done();

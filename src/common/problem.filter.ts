@@ -41,13 +41,17 @@ const UNAVAILABLE_CODES = new Set([
   'ER_LOCK_DEADLOCK',
 ]);
 
+/** TypeORM's own errors for a pool that is closed or not connected. */
+const UNAVAILABLE_NAMES = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError', 'PoolClosedError']);
+
 function isUnavailable(error: unknown): boolean {
   let current: unknown = error;
+  if (error instanceof Error && UNAVAILABLE_NAMES.has(error.name)) return true;
   for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && /connect(ion)? (timeout|lost|refused)|pool is closed/i.test(message)) return true;
+    if (typeof message === 'string' && /connect(ion)? (timeout|lost|refused)|pool is closed|connection is not open|not connected/i.test(message)) return true;
     current = (current as { driverError?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
   }
   return false;

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string }
-  | { type: 'mysql'; url: string };
+  | { type: 'mysql'; url: string; flavor?: 'mysql' | 'mariadb' };
 
 /** Typed configuration, read once from the environment and validated at boot. */
 export class AppConfig {

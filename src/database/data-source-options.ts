@@ -1,11 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createConnection } from 'mysql2/promise';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { ENTITIES } from './entities.js';
 import { MYSQL_MIGRATIONS } from './migrations/mysql/index.js';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite/index.js';
 import { SnakeNamingStrategy } from './naming.strategy.js';
+
+/**
+ * MariaDB and MySQL report column metadata differently, and TypeORM compares schemas
+ * correctly only when told which one it talks to; a mysql:// URL may be either.
+ */
+export async function withServerFlavor(db: DatabaseConfig): Promise<DatabaseConfig> {
+  if (db.type !== 'mysql' || db.flavor) return db;
+  const conn = await createConnection({ uri: db.url, connectTimeout: 5000 });
+  try {
+    const [rows] = await conn.query('SELECT VERSION() AS version');
+    const version = String((rows as { version: string }[])[0]?.version ?? '');
+    return { ...db, flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql' };
+  } finally {
+    await conn.end();
+  }
+}
 
 /** One place that turns DATABASE_URL into TypeORM options, for the app, the CLI and tests. */
 export function dataSourceOptions(db: DatabaseConfig, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {
@@ -33,7 +50,7 @@ export function dataSourceOptions(db: DatabaseConfig, overrides: { migrationsRun
   }
   return {
     ...common,
-    type: 'mysql',
+    type: db.flavor ?? 'mysql',
     url: db.url,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { dataSourceOptions } from './data-source-options.js';
+import { dataSourceOptions, withServerFlavor } from './data-source-options.js';
 import { Database } from './database.service.js';
 
 @Global()
@@ -9,7 +9,11 @@ import { Database } from './database.service.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), retryAttempts: 2, retryDelay: 1000 }),
+      useFactory: async (config: AppConfig) => ({
+        ...dataSourceOptions(await withServerFlavor(config.database)),
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
     }),
   ],
   providers: [Database],

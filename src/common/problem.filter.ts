@@ -42,7 +42,12 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /** TypeORM's own errors for a pool that is closed or not connected. */
-const UNAVAILABLE_NAMES = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError', 'PoolClosedError']);
+const UNAVAILABLE_NAMES = new Set([
+  'CannotExecuteNotConnectedError',
+  'ConnectionIsNotSetError',
+  'DriverNotConnectedError',
+  'PoolClosedError',
+]);
 
 function isUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -51,7 +56,7 @@ function isUnavailable(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && /connect(ion)? (timeout|lost|refused)|pool is closed|connection is not open|not connected/i.test(message)) return true;
+    if (typeof message === 'string' && /connect(ion)? (timeout|lost|refused)|pool is closed|connection is not open|not connected|not established|no connection/i.test(message)) return true;
     current = (current as { driverError?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
   }
   return false;

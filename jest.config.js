@@ -26,4 +26,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/helpers/count-reporter.cjs'],
 };

@@ -1,24 +1,33 @@
 // Nest 12 ships ES modules only, so jest runs in its native ESM mode
-// (node --experimental-vm-modules) and swc compiles TypeScript to ESM.
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-    keepClassNames: true,
+// (node --experimental-vm-modules) and ts-jest transpiles TypeScript to ESM, file by file
+// (type-checking is `npm run typecheck`'s job).
+const tsJest = [
+  'ts-jest',
+  {
+    useESM: true,
+    tsconfig: {
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      target: 'es2022',
+      isolatedModules: true,
+      allowJs: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      useDefineForClassFields: false,
+      esModuleInterop: true,
+      sourceMap: true,
+    },
   },
-  module: { type: 'es6' },
-  sourceMaps: 'inline',
-};
+];
 
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', swc],
+    '^.+\\.ts$': tsJest,
     // ESM-only packages that CommonJS dependencies require(): jest on Node 20 cannot
     // require(esm), so these are compiled to CommonJS when required.
-    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    '^.+\\.js$': tsJest,
   },
   transformIgnorePatterns: [
     '/node_modules/(?!(content-disposition|cookie|set-cookie-parser|toad-cache|long|file-type|strtok3|token-types|@tokenizer|@borewit|uint8array-extras)/)',

@@ -88,6 +88,15 @@ describe('tenants (operator)', () => {
     expect(after.body.data).toHaveLength(before.body.data.length);
   });
 
+  it('rejects null for fields that cannot be null, and changes nothing', async () => {
+    const tenant = await createTenant(t);
+    for (const body of [{ slug: null }, { name: null }, { active: null }, { settings: null }, { settings: { lockoutMinutes: null } }]) {
+      const res = await t.call('PATCH', `/api/v2/tenants/${tenant.id}`, { body });
+      expectProblem(res, 422, 'validation_failed');
+    }
+    expect((await t.call('GET', `/api/v2/tenants/${tenant.id}`)).body).toEqual(tenant);
+  });
+
   it('rejects a refresh token lifetime shorter than the access token lifetime', async () => {
     const tenant = await createTenant(t);
     const res = await t.call('PATCH', `/api/v2/tenants/${tenant.id}`, {

@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { DomainError, type FieldError } from './errors.js';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -26,3 +27,9 @@ export function validationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * The field may be left out, but not sent as null: unlike @IsOptional, null still goes
+ * through the field's validators (and fails them), so it can never reach a NOT NULL column.
+ */
+export const IsOmittable = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);

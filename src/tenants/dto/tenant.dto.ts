@@ -14,6 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IsOmittable } from '../../common/validation.js';
 import type { Tenant } from '../tenant.entity.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -21,21 +22,21 @@ const NOT_UUID = /^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export class TenantSettingsDto {
   @ApiPropertyOptional({ minimum: 8, maximum: 256, default: 8 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(8)
   @Max(256)
   passwordMinLength?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1000, default: 5, description: '0 turns lockout off' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(1000)
   lockoutThreshold?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 10080, default: 15 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(10080)
@@ -50,14 +51,14 @@ export class TenantSettingsDto {
   sessionsLimitDefault?: number | null;
 
   @ApiPropertyOptional({ minimum: 60, maximum: 86400, default: 900 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(60)
   @Max(86400)
   accessTokenTtlSeconds?: number;
 
   @ApiPropertyOptional({ minimum: 300, maximum: 31536000, default: 2592000 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(300)
   @Max(31_536_000)
@@ -84,12 +85,12 @@ export class CreateTenantDto {
   name!: string;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   active?: boolean;
 
   @ApiPropertyOptional({ type: TenantSettingsDto })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => TenantSettingsDto)
   settings?: TenantSettingsDto;
@@ -97,24 +98,24 @@ export class CreateTenantDto {
 
 export class UpdateTenantDto {
   @ApiPropertyOptional({ pattern: SLUG_PATTERN.source, description: 'operator only' })
-  @IsOptional()
+  @IsOmittable()
   @IsSlug()
   slug?: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ description: 'operator only' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   active?: boolean;
 
   @ApiPropertyOptional({ type: TenantSettingsDto })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => TenantSettingsDto)
   settings?: TenantSettingsDto;

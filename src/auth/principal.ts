@@ -1,5 +1,7 @@
 import type { Permission } from './permissions.js';
 
+export type Restriction = 'tfa' | 'password';
+
 export interface OperatorPrincipal {
   kind: 'operator';
 }
@@ -14,8 +16,12 @@ export interface UserPrincipal {
   permissions: ReadonlySet<Permission>;
   admin: boolean;
   canViewMaskedData: boolean;
-  /** Set when the session may only reach the routes that fix the account. */
-  restrictedTo: 'tfa' | 'password' | null;
+  /**
+   * What the account must fix first (TFA enrolment, a new password); while this is not
+   * empty the session reaches only the routes that fix it. Computed from the user's state on
+   * every request, so it lifts the moment the account is fixed.
+   */
+  restrictedTo: readonly Restriction[];
 }
 
 export type Principal = OperatorPrincipal | UserPrincipal;

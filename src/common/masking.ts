@@ -1,0 +1,32 @@
+/**
+ * Masking of personal data for callers that may not see it (API.md section 2). Pure
+ * functions; the user mapper decides when they apply.
+ */
+
+/** `mary@bar.com` → `m***@bar.com`. Without an @ only the first character survives. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return `${email.slice(0, 1)}***`;
+  return `${email.slice(0, Math.min(1, at))}***${email.slice(at)}`;
+}
+
+/** `+18043257762` → `+*******7762`: every digit but the last four becomes `*`; other characters stay. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '').length;
+  let toMask = Math.max(0, digits - 4);
+  let out = '';
+  for (const char of phone) {
+    if (/\d/.test(char) && toMask > 0) {
+      out += '*';
+      toMask -= 1;
+    } else {
+      out += char;
+    }
+  }
+  return out;
+}
+
+/** An allow-list entry reveals nothing, not even its family. */
+export function maskIpEntry(_entry: string): string {
+  return '***';
+}

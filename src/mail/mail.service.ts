@@ -1,0 +1,80 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { AppConfig } from '../config/app-config.js';
+import { maskEmail } from '../common/masking.js';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+const ATTEMPTS = 3;
+const BACKOFF_MS = 200;
+
+/**
+ * Sends mail through SMTP_URL, or logs that it would have when none is set. Sending is
+ * fire-and-forget for callers: it happens after their transaction commits, a dead SMTP
+ * server is retried a few times and then logged, and it never fails the request.
+ */
+@Injectable()
+export class MailService implements OnModuleDestroy {
+  private readonly logger = new Logger(MailService.name);
+  private readonly transport: Transporter | null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(config: AppConfig) {
+    this.transport = config.smtpUrl
+      ? nodemailer.createTransport(
+          { url: config.smtpUrl, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 },
+          { from: config.mailFrom },
+        )
+      : null;
+  }
+
+  /** Queues a message and returns at once. */
+  send(message: MailMessage): void {
+    const sending = this.deliver(message).finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+  }
+
+  /** Resolves when every message queued so far has been sent or given up on (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
+    this.transport?.close();
+  }
+
+  sendAccountCreated(user: { email: string; name: string }): void {
+    this.send({
+      to: user.email,
+      subject: 'Your account has been created',
+      text: `Hello ${user.name},\n\nan account has been created for you with the e-mail address ${user.email}.\n`,
+    });
+  }
+
+  private async deliver(message: MailMessage): Promise<void> {
+    const recipient = maskEmail(message.to);
+    if (!this.transport) {
+      this.logger.log(`SMTP_URL is not set; would have sent "${message.subject}" to ${recipient}`);
+      return;
+    }
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        await this.transport.sendMail(message);
+        return;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (attempt === ATTEMPTS) {
+          this.logger.error(`Giving up on "${message.subject}" to ${recipient} after ${ATTEMPTS} attempts: ${reason}`);
+          return;
+        }
+        this.logger.warn(`Sending "${message.subject}" to ${recipient} failed (attempt ${attempt}): ${reason}`);
+        await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Principal } from '../../auth/principal.js';
+import { PERMISSIONS, type Permission } from '../../auth/permissions.js';
+import { maskEmail, maskIpEntry, maskPhone } from '../../common/masking.js';
+import type { Group } from '../../groups/group.entity.js';
+import type { User } from '../user.entity.js';
+
+/** A user with the rows hanging off it, as the service loads it for a response. */
+export interface UserWithRelations {
+  user: User;
+  groups: Pick<Group, 'id' | 'name' | 'permissions'>[];
+  ipWhitelist: string[];
+  clientTags: string[];
+  plans: { planId: string; name: string; validFrom: Date; validTo: string | null }[];
+}
+
+export class UserGroupRef {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+}
+
+export class UserPlanAssignment {
+  @ApiProperty({ format: 'uuid' }) planId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'date-time' }) validFrom!: string;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) validTo!: string | null;
+  @ApiProperty({ description: "validFrom has passed and validTo is today's UTC date or later" }) active!: boolean;
+}
+
+export class UserResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) tenantId!: string;
+  @ApiProperty({ type: String, nullable: true }) externalId!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: String, nullable: true }) firstName!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastName!: string | null;
+  @ApiProperty({ type: String, nullable: true }) username!: string | null;
+  @ApiProperty({ description: 'Masked (m***@bar.com) unless the caller may view masked data' }) email!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Masked (+*******7762) unless the caller may view masked data' })
+  phone!: string | null;
+  @ApiProperty() active!: boolean;
+  @ApiProperty() admin!: boolean;
+  @ApiProperty() planAdmin!: boolean;
+  @ApiProperty() tfa!: boolean;
+  @ApiProperty() tfaEnrolled!: boolean;
+  @ApiProperty() resetPassword!: boolean;
+  @ApiProperty() resetTfa!: boolean;
+  @ApiProperty() passwordResetAllowed!: boolean;
+  @ApiProperty() canViewMaskedData!: boolean;
+  @ApiProperty() onlySeesReadable!: boolean;
+  @ApiProperty({ type: Number, nullable: true }) sessionsLimit!: number | null;
+  @ApiProperty({ type: [UserGroupRef] }) groups!: UserGroupRef[];
+  @ApiProperty({ type: [String], description: "Effective: the groups' permissions, plus all for admin, plus plans:read plans:write users:read for planAdmin" })
+  permissions!: string[];
+  @ApiProperty({ type: [String], description: 'Each entry is *** unless the caller may view masked data' }) ipWhitelist!: string[];
+  @ApiProperty({ type: [String] }) clientTags!: string[];
+  @ApiProperty({ type: [UserPlanAssignment] }) plans!: UserPlanAssignment[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lockedUntil!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastLoginAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastActionAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ description: 'Sent as the ETag; send it back in If-Match' }) version!: number;
+}
+
+const PLAN_ADMIN_PERMISSIONS: readonly Permission[] = ['plans:read', 'plans:write', 'users:read'];
+
+/** Effective permissions in catalogue order. */
+export function effectivePermissions(user: Pick<User, 'admin' | 'planAdmin'>, groups: readonly Pick<Group, 'permissions'>[]): Permission[] {
+  if (user.admin) return [...PERMISSIONS];
+  const granted = new Set<string>(groups.flatMap((g) => g.permissions));
+  if (user.planAdmin) for (const p of PLAN_ADMIN_PERMISSIONS) granted.add(p);
+  return PERMISSIONS.filter((p) => granted.has(p));
+}
+
+/** The operator and users with canViewMaskedData see personal data in clear. */
+export function seesUnmasked(viewer: Principal): boolean {
+  return viewer.kind === 'operator' || viewer.canViewMaskedData;
+}
+
+/** Today's date in UTC as YYYY-MM-DD. */
+function todayUtc(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+/** The one place a user becomes a response: secrets never leave, masking is applied here. */
+export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now = new Date()): UserResponse {
+  const { user } = loaded;
+  const clear = seesUnmasked(viewer);
+  const today = todayUtc(now);
+  return {
+    id: user.id,
+    tenantId: user.tenantId,
+    externalId: user.externalId,
+    name: user.name,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    username: user.username,
+    email: clear ? user.email : maskEmail(user.email),
+    phone: user.phone === null || clear ? user.phone : maskPhone(user.phone),
+    active: user.active,
+    admin: user.admin,
+    planAdmin: user.planAdmin,
+    tfa: user.tfa,
+    tfaEnrolled: false,
+    resetPassword: user.resetPassword,
+    resetTfa: user.resetTfa,
+    passwordResetAllowed: user.passwordResetAllowed,
+    canViewMaskedData: user.canViewMaskedData,
+    onlySeesReadable: user.onlySeesReadable,
+    sessionsLimit: user.sessionsLimit,
+    groups: loaded.groups.map((g) => ({ id: g.id, name: g.name })),
+    permissions: effectivePermissions(user, loaded.groups),
+    ipWhitelist: clear ? [...loaded.ipWhitelist] : loaded.ipWhitelist.map(maskIpEntry),
+    clientTags: [...loaded.clientTags],
+    plans: loaded.plans.map((p) => ({
+      planId: p.planId,
+      name: p.name,
+      validFrom: p.validFrom.toISOString(),
+      validTo: p.validTo,
+      active: p.validFrom.getTime() <= now.getTime() && (p.validTo === null || p.validTo >= today),
+    })),
+    lockedUntil: iso(user.lockedUntil),
+    lastLoginAt: iso(user.lastLoginAt),
+    lastActionAt: iso(user.lastActionAt),
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+    version: user.version,
+  };
+}

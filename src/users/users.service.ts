@@ -1,0 +1,471 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { TenantContext } from '../auth/request-context.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { DomainError, type FieldError } from '../common/errors.js';
+import { isUuid, newId } from '../common/ids.js';
+import { Database, type UniqueRule } from '../database/database.service.js';
+import { Group } from '../groups/group.entity.js';
+import { MailService } from '../mail/mail.service.js';
+import { Plan } from '../plans/plan.entity.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import type { UserWithRelations } from './dto/user-response.dto.js';
+import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
+import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
+import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
+import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
+import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
+import { User } from './user.entity.js';
+
+const UNIQUE_RULES: UniqueRule[] = [
+  { index: 'uq_users_tenant_email', column: 'email', code: 'email_taken', detail: 'A user with this email already exists' },
+  { index: 'uq_users_tenant_external_id', column: 'external_id', code: 'external_id_taken', detail: 'A user with this externalId already exists' },
+  { index: 'uq_users_tenant_username', column: 'username', code: 'username_taken', detail: 'A user with this username already exists' },
+];
+
+/** A user named by the URL: /users/{id} or /users/external/{externalId}. */
+export type UserRef = { id: string } | { externalId: string };
+
+/** Parsed If-Match: '*' or the entity tags' values; undefined when the header is absent. */
+export type IfMatch = '*' | string[] | undefined;
+
+export const USER_ACTIONS = ['deactivate', 'reactivate'] as const;
+export type UserAction = (typeof USER_ACTIONS)[number];
+
+export interface UserListQuery {
+  limit: number;
+  offset: number;
+  after?: string;
+  sort: UserSort;
+  count: boolean;
+  filter: UsersFilter;
+}
+
+export interface UserPage {
+  users: UserWithRelations[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+interface SortKey {
+  column: string;
+  value: (user: User) => string | null;
+  parse: (value: string) => string | Date;
+  nullable: boolean;
+}
+
+const parseDate = (value: string): Date => {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw DomainError.validation([{ field: 'after', message: 'is not a cursor returned by this API' }]);
+  return date;
+};
+
+/** Each sort is backed by an index (tenant_id, column, id); see User. */
+const SORT_KEYS: Record<string, SortKey> = {
+  createdAt: { column: 'u.created_at', value: (u) => u.createdAt.toISOString(), parse: parseDate, nullable: false },
+  name: { column: 'u.name', value: (u) => u.name, parse: (v) => v, nullable: false },
+  email: { column: 'u.email', value: (u) => u.email, parse: (v) => v, nullable: false },
+  lastLoginAt: { column: 'u.last_login_at', value: (u) => u.lastLoginAt?.toISOString() ?? null, parse: parseDate, nullable: true },
+};
+
+/** `!` escapes LIKE wildcards; both databases accept it (SQLite rejects a two-character '\\'). */
+function likePrefix(value: string): string {
+  return `${value.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function defaultName(input: UserInputDto, email: string): string {
+  const full = [input.firstName, input.lastName].filter((part) => typeof part === 'string' && part.trim() !== '').join(' ').trim();
+  return (full || email.slice(0, email.lastIndexOf('@'))).slice(0, 200);
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    @Optional() @Inject(USER_SESSION_REVOKER) private readonly sessionRevoker?: UserSessionRevoker,
+  ) {}
+
+  async get(ctx: TenantContext, ref: UserRef): Promise<UserWithRelations> {
+    const manager = this.dataSource.manager;
+    const user = await this.findUser(manager, ctx.tenantId, ref, false);
+    const [loaded] = await this.withRelations(manager, ctx.tenantId, [user]);
+    return loaded!;
+  }
+
+  async list(ctx: TenantContext, query: UserListQuery): Promise<UserPage> {
+    const manager = this.dataSource.manager;
+    const filtered = this.filteredQuery(manager, ctx.tenantId, query.filter);
+    const total = query.count ? await filtered.clone().getCount() : undefined;
+
+    const descending = query.sort.startsWith('-');
+    const key = SORT_KEYS[query.sort.replace(/^-/, '')]!;
+    const qb = filtered;
+    if (query.after !== undefined) this.applyCursor(qb, key, descending, query.after);
+    const direction = descending ? 'DESC' : 'ASC';
+    qb.orderBy(key.column, direction).addOrderBy('u.id', direction).limit(query.limit + 1);
+    if (query.offset > 0) qb.offset(query.offset);
+
+    const rows = await qb.getMany();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor([key.value(last), last.id]) : null;
+    const users = await this.withRelations(manager, ctx.tenantId, page);
+    return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
+  }
+
+  async create(ctx: TenantContext, input: UserInputDto): Promise<UserWithRelations> {
+    if (input.email === undefined) throw DomainError.validation([{ field: 'email', message: 'is required' }]);
+    const passwordHash = input.password === undefined ? null : await this.checkedHash(ctx.tenantId, input.password);
+    const now = new Date();
+    const email = input.email.toLowerCase();
+    const user = Object.assign(new User(), {
+      id: newId(),
+      tenantId: ctx.tenantId,
+      externalId: null,
+      name: input.name ?? defaultName(input, email),
+      firstName: null,
+      lastName: null,
+      username: null,
+      email,
+      phone: null,
+      active: true,
+      admin: false,
+      planAdmin: false,
+      tfa: false,
+      resetPassword: false,
+      resetTfa: false,
+      passwordResetAllowed: true,
+      canViewMaskedData: false,
+      onlySeesReadable: false,
+      sessionsLimit: null,
+      passwordHash,
+      version: 1,
+      lastLoginAt: null,
+      lastActionAt: null,
+      lockedUntil: null,
+      failedLogins: 0,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies Omit<User, 'tenant'>);
+    Object.assign(user, this.scalarChanges(input));
+    let loaded: UserWithRelations;
+    try {
+      loaded = await this.db.transaction(async (manager) => {
+        await manager.insert(User, user);
+        await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, true);
+        await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
+        return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
+      });
+    } catch (error) {
+      Database.rethrowUnique(error, UNIQUE_RULES);
+    }
+    if (input.sendNotify === true) this.mail.sendAccountCreated(user);
+    return loaded;
+  }
+
+  /** PUT and PATCH: only the fields sent change; the version must match If-Match when sent. */
+  async update(ctx: TenantContext, ref: UserRef, input: UserInputDto, ifMatch: IfMatch): Promise<UserWithRelations> {
+    const passwordHash = input.password === undefined ? undefined : await this.checkedHash(ctx.tenantId, input.password);
+    try {
+      return await this.db.transaction(async (manager) => {
+        const user = await this.findUser(manager, ctx.tenantId, ref, true);
+        checkVersion(ifMatch, user.version);
+        const now = new Date();
+        const changes: Partial<User> = { ...this.scalarChanges(input), version: user.version + 1, updatedAt: now };
+        if (passwordHash !== undefined) changes.passwordHash = passwordHash;
+        await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
+        Object.assign(user, changes);
+        await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, false);
+        // An operator setting the password ends the user's sessions, as an admin's would.
+        if (passwordHash !== undefined) await this.endSessionsOf(manager, ctx.tenantId, user.id);
+        await this.audit.recordFor(manager, ctx, 'user.updated', { type: 'user', id: user.id });
+        return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
+      });
+    } catch (error) {
+      Database.rethrowUnique(error, UNIQUE_RULES);
+    }
+  }
+
+  /**
+   * PUT /users/external/{externalId}: updates the user with that externalId or creates one.
+   * Two concurrent first upserts race to insert; the loser meets the unique index and
+   * retries as an update, so they end in one user.
+   */
+  async upsertByExternalId(
+    ctx: TenantContext,
+    externalId: string,
+    input: UserInputDto,
+    ifMatch: IfMatch,
+  ): Promise<{ user: UserWithRelations; created: boolean }> {
+    if (input.externalId !== undefined && input.externalId !== externalId) {
+      throw DomainError.validation([{ field: 'externalId', message: 'must match the externalId in the URL' }]);
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.externalIdExists(ctx.tenantId, externalId);
+      if (existing) {
+        try {
+          return { user: await this.update(ctx, { id: existing.id }, input, ifMatch), created: false };
+        } catch (error) {
+          if (error instanceof DomainError && error.code === 'not_found') continue; // deleted meanwhile
+          throw error;
+        }
+      }
+      if (ifMatch !== undefined) throw new DomainError('precondition_failed', 'No user has this externalId, so If-Match cannot match');
+      try {
+        return { user: await this.create(ctx, { ...input, externalId }), created: true };
+      } catch (error) {
+        // MySQL names whichever unique index it checked first, so a racing twin with the
+        // same email may show up as email_taken: retry only if the externalId exists now.
+        const lostRace = error instanceof DomainError && UNIQUE_RULES.some((rule) => rule.code === error.code);
+        if (!lostRace || !(await this.externalIdExists(ctx.tenantId, externalId))) throw error;
+      }
+    }
+    throw new DomainError('conflict', 'The user changed concurrently; retry the request');
+  }
+
+  private externalIdExists(tenantId: string, externalId: string): Promise<{ id: string } | null> {
+    return this.dataSource.getRepository(User).findOne({ select: { id: true }, where: { tenantId, externalId } });
+  }
+
+  /** Erases the user; its groups, plans, tags and allow-list cascade. The audit event keeps only the id. */
+  async remove(ctx: TenantContext, ref: UserRef, ifMatch: IfMatch): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      checkVersion(ifMatch, user.version);
+      await this.endSessionsOf(manager, ctx.tenantId, user.id);
+      await manager.delete(User, { id: user.id, tenantId: ctx.tenantId });
+      await this.audit.recordFor(manager, ctx, 'user.deleted', { type: 'user', id: user.id });
+    });
+  }
+
+  async act(ctx: TenantContext, ref: UserRef, action: UserAction): Promise<UserWithRelations> {
+    return this.db.transaction(async (manager) => {
+      const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      const active = action === 'reactivate';
+      if (!active) await this.endSessionsOf(manager, ctx.tenantId, user.id);
+      if (user.active !== active) {
+        const changes = { active, version: user.version + 1, updatedAt: new Date() };
+        await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
+        Object.assign(user, changes);
+        await this.audit.recordFor(manager, ctx, active ? 'user.reactivated' : 'user.deactivated', { type: 'user', id: user.id });
+      }
+      return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
+    });
+  }
+
+  /**
+   * Hook for the sessions module: ends every session and stops the API key of a user that
+   * is deactivated, deleted or given a new password. A no-op until a revoker is provided.
+   */
+  private async endSessionsOf(manager: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await this.sessionRevoker?.revokeAll(manager, tenantId, userId);
+  }
+
+  private async checkedHash(tenantId: string, password: string): Promise<string> {
+    const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
+    const min = tenant?.passwordMinLength ?? 8;
+    if (password.length < min || password.length > PASSWORD_MAX_LENGTH) {
+      throw DomainError.validation([{ field: 'password', message: `must be ${min} to ${PASSWORD_MAX_LENGTH} characters long` }]);
+    }
+    return hashPassword(password);
+  }
+
+  /** The column changes a body asks for; relations and write-only fields are handled apart. */
+  private scalarChanges(input: UserInputDto): Partial<User> {
+    const changes: Partial<User> = {};
+    if (input.externalId !== undefined) changes.externalId = input.externalId;
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.firstName !== undefined) changes.firstName = input.firstName;
+    if (input.lastName !== undefined) changes.lastName = input.lastName;
+    if (input.username !== undefined) changes.username = input.username === null ? null : input.username.toLowerCase();
+    if (input.email !== undefined) changes.email = input.email.toLowerCase();
+    if (input.phone !== undefined) changes.phone = input.phone;
+    if (input.sessionsLimit !== undefined) changes.sessionsLimit = input.sessionsLimit;
+    for (const flag of [
+      'active',
+      'admin',
+      'planAdmin',
+      'tfa',
+      'resetPassword',
+      'resetTfa',
+      'passwordResetAllowed',
+      'canViewMaskedData',
+      'onlySeesReadable',
+    ] as const) {
+      const value = input[flag];
+      if (value !== undefined) changes[flag] = value;
+    }
+    return changes;
+  }
+
+  /** Replaces each child set the body sends; leaves the others alone. */
+  private async replaceRelations(
+    manager: EntityManager,
+    tenantId: string,
+    userId: string,
+    input: UserInputDto,
+    now: Date,
+    isNew: boolean,
+  ): Promise<void> {
+    if (input.groups !== undefined) {
+      const groupIds = unique(input.groups.map((id) => id.toLowerCase()));
+      await this.requireExisting(manager, Group, tenantId, groupIds, 'groups', input.groups);
+      if (!isNew) await manager.delete(UserGroup, { tenantId, userId });
+      if (groupIds.length) await manager.insert(UserGroup, groupIds.map((groupId) => ({ userId, groupId, tenantId })));
+    }
+    if (input.ipWhitelist !== undefined) {
+      if (!isNew) await manager.delete(UserIpWhitelistEntry, { tenantId, userId });
+      const entries = input.ipWhitelist.map((entry, position) => ({ userId, tenantId, position, entry }));
+      if (entries.length) await manager.insert(UserIpWhitelistEntry, entries);
+    }
+    if (input.clientTags !== undefined) {
+      if (!isNew) await manager.delete(UserClientTag, { tenantId, userId });
+      const tags = unique(input.clientTags).map((tag, position) => ({ userId, tenantId, tag, position }));
+      if (tags.length) await manager.insert(UserClientTag, tags);
+    }
+    if (input.plans !== undefined) await this.replacePlans(manager, tenantId, userId, input.plans, now, isNew);
+  }
+
+  /** An assignment kept in the new set keeps its validFrom; later duplicates of a planId win. */
+  private async replacePlans(
+    manager: EntityManager,
+    tenantId: string,
+    userId: string,
+    plans: PlanAssignmentDto[],
+    now: Date,
+    isNew: boolean,
+  ): Promise<void> {
+    const wanted = new Map(plans.map((p) => [p.planId.toLowerCase(), p.validTo ?? null]));
+    await this.requireExisting(manager, Plan, tenantId, [...wanted.keys()], 'plans', plans.map((p) => p.planId), '.planId');
+    const previous = isNew ? [] : await manager.find(UserPlan, { where: { tenantId, userId } });
+    const since = new Map(previous.map((p) => [p.planId, p.validFrom]));
+    if (!isNew) await manager.delete(UserPlan, { tenantId, userId });
+    const rows = [...wanted].map(([planId, validTo]) => ({ userId, planId, tenantId, validFrom: since.get(planId) ?? now, validTo }));
+    if (rows.length) await manager.insert(UserPlan, rows);
+  }
+
+  /** Ids must name rows of this tenant; an unknown one is a 422 on its array position. */
+  private async requireExisting(
+    manager: EntityManager,
+    entity: typeof Group | typeof Plan,
+    tenantId: string,
+    ids: string[],
+    field: string,
+    sent: string[],
+    suffix = '',
+  ): Promise<void> {
+    if (!ids.length) return;
+    const found = await manager.find(entity, { select: { id: true }, where: { tenantId, id: In(ids) } });
+    const known = new Set(found.map((row) => row.id));
+    const errors: FieldError[] = [];
+    sent.forEach((id, index) => {
+      if (!known.has(id.toLowerCase())) errors.push({ field: `${field}[${index}]${suffix}`, message: `no ${entity === Group ? 'group' : 'plan'} with this id in the tenant` });
+    });
+    if (errors.length) throw DomainError.validation(errors);
+  }
+
+  private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {
+    if ('id' in ref && !isUuid(ref.id)) throw DomainError.notFound('User');
+    const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
+    if ('id' in ref) qb.andWhere('u.id = :id', { id: ref.id.toLowerCase() });
+    else qb.andWhere('u.external_id = :externalId', { externalId: ref.externalId });
+    // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
+    if (forUpdate && !this.db.isSqlite) qb.setLock('pessimistic_write');
+    const user = await qb.getOne();
+    if (!user) throw DomainError.notFound('User');
+    return user;
+  }
+
+  private filteredQuery(manager: EntityManager, tenantId: string, filter: UsersFilter): SelectQueryBuilder<User> {
+    const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
+    if (filter.name !== undefined) qb.andWhere(`u.name LIKE :namePrefix ESCAPE '!'`, { namePrefix: likePrefix(filter.name) });
+    if (filter.email !== undefined) qb.andWhere('u.email = :email', { email: filter.email.toLowerCase() });
+    if (filter.active === '1') qb.andWhere('u.active = 1');
+    if (filter.deactivated === '1') qb.andWhere('u.active = 0');
+    if (filter.admin === '1') qb.andWhere('u.admin = 1');
+    if (filter.planAdmin === '1') qb.andWhere('u.plan_admin = 1');
+    if (filter.externalId !== undefined) qb.andWhere('u.external_id = :externalId', { externalId: filter.externalId });
+    if (filter.group !== undefined) {
+      qb.andWhere('u.id IN (SELECT ug.user_id FROM user_groups ug WHERE ug.tenant_id = :tenantId AND ug.group_id = :groupId)', {
+        groupId: filter.group.toLowerCase(),
+      });
+    }
+    if (filter.clientTag !== undefined) {
+      qb.andWhere('u.id IN (SELECT uct.user_id FROM user_client_tags uct WHERE uct.tenant_id = :tenantId AND uct.tag = :tag)', {
+        tag: filter.clientTag,
+      });
+    }
+    if (filter.plan !== undefined) {
+      qb.andWhere('u.id IN (SELECT up.user_id FROM user_plans up WHERE up.tenant_id = :tenantId AND up.plan_id = :planId)', {
+        planId: filter.plan.toLowerCase(),
+      });
+    }
+    return qb;
+  }
+
+  /**
+   * Keyset condition "after (value, id)" in the sort's direction, written as
+   * `col >= v AND (col > v OR id > lastId)` so the index gives one range from (tenant, v).
+   * NULL sorts first ascending and last descending on both databases.
+   */
+  private applyCursor(qb: SelectQueryBuilder<User>, key: SortKey, descending: boolean, after: string): void {
+    const [rawValue, lastId] = decodeCursor(after, 2);
+    if (typeof lastId !== 'string' || (rawValue !== null && typeof rawValue !== 'string') || (rawValue === null && !key.nullable)) {
+      throw DomainError.validation([{ field: 'after', message: 'is not a cursor returned by this API for this sort' }]);
+    }
+    const col = key.column;
+    const op = descending ? '<' : '>';
+    if (rawValue === null) {
+      qb.andWhere(descending ? `(${col} IS NULL AND u.id < :cursorId)` : `((${col} IS NULL AND u.id > :cursorId) OR ${col} IS NOT NULL)`, {
+        cursorId: lastId,
+      });
+      return;
+    }
+    const range = `(${col} ${op}= :cursorValue AND (${col} ${op} :cursorValue OR u.id ${op} :cursorId))`;
+    qb.andWhere(descending && key.nullable ? `(${range} OR ${col} IS NULL)` : range, {
+      cursorValue: key.parse(rawValue),
+      cursorId: lastId,
+    });
+  }
+
+  /** Loads the child rows of a page of users in one query per child table. */
+  private async withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
+    if (!users.length) return [];
+    const userId = In(users.map((u) => u.id));
+    const [groups, whitelist, tags, plans] = await Promise.all([
+      manager.find(UserGroup, { where: { tenantId, userId }, relations: { group: true } }),
+      manager.find(UserIpWhitelistEntry, { where: { tenantId, userId }, order: { userId: 'ASC', position: 'ASC' } }),
+      manager.find(UserClientTag, { where: { tenantId, userId }, order: { userId: 'ASC', position: 'ASC' } }),
+      manager.find(UserPlan, { where: { tenantId, userId }, relations: { plan: true } }),
+    ]);
+    const byUser = new Map<string, UserWithRelations>(
+      users.map((user) => [user.id, { user, groups: [], ipWhitelist: [], clientTags: [], plans: [] }]),
+    );
+    for (const row of groups) if (row.group) byUser.get(row.userId)?.groups.push(row.group);
+    for (const row of whitelist) byUser.get(row.userId)?.ipWhitelist.push(row.entry);
+    for (const row of tags) byUser.get(row.userId)?.clientTags.push(row.tag);
+    for (const row of plans) {
+      if (row.plan) byUser.get(row.userId)?.plans.push({ planId: row.planId, name: row.plan.name, validFrom: row.validFrom, validTo: row.validTo });
+    }
+    for (const loaded of byUser.values()) {
+      loaded.groups.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      loaded.plans.sort((a, b) => a.name.localeCompare(b.name) || a.planId.localeCompare(b.planId));
+    }
+    return [...byUser.values()];
+  }
+}
+
+function checkVersion(ifMatch: IfMatch, version: number): void {
+  if (ifMatch === undefined || ifMatch === '*') return;
+  if (!ifMatch.includes(String(version))) {
+    throw new DomainError('precondition_failed', `If-Match does not match the current version "${version}"`);
+  }
+}

@@ -9,6 +9,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -24,6 +25,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         TenantsModule,
+        SessionsModule,
         UsersModule,
         HealthModule,
       ],

@@ -1,5 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { Permission } from './permissions.js';
+import type { Restriction } from './principal.js';
 
 /**
  * What a route needs. Every route declares exactly one of these; the global AuthGuard
@@ -27,3 +28,12 @@ export const RequirePermission = (permission: Permission): MethodDecorator & Cla
 
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule);
+
+export const ALLOW_RESTRICTED = 'identity:allow-restricted';
+
+/**
+ * Lets a restricted session (TFA enrolment or a password change pending) reach this route;
+ * every other route answers such a session 403.
+ */
+export const AllowRestricted = (...restrictions: Restriction[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(ALLOW_RESTRICTED, restrictions);

@@ -4,10 +4,10 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
 import { isUuid } from '../common/ids.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { ACCESS_RULE, type AccessRule } from './access.decorators.js';
+import { ACCESS_RULE, ALLOW_RESTRICTED, type AccessRule } from './access.decorators.js';
 import { BEARER_RESOLVER, type BearerResolver } from './bearer-resolver.js';
 import { OperatorKeyService } from './operator-key.service.js';
-import { hasPermission, type Principal } from './principal.js';
+import { hasPermission, type Principal, type Restriction } from './principal.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -48,8 +48,20 @@ export class AuthGuard implements CanActivate {
       }
     }
 
+    if (principal.kind === 'user' && principal.restrictedTo.length > 0) this.checkRestriction(context, principal.restrictedTo);
+
     request.identityContext = { principal, tenantId, ip: request.ip, requestId: String(request.id) };
     return true;
+  }
+
+  private checkRestriction(context: ExecutionContext, restrictedTo: readonly Restriction[]): void {
+    const allowed =
+      this.reflector.getAllAndOverride<Restriction[] | undefined>(ALLOW_RESTRICTED, [context.getHandler(), context.getClass()]) ?? [];
+    if (restrictedTo.some((r) => allowed.includes(r))) return;
+    if (restrictedTo.includes('tfa')) {
+      throw new DomainError('tfa_enrollment_required', 'Enrol two-factor authentication first: POST /api/v2/me/tfa/enroll');
+    }
+    throw new DomainError('password_change_required', 'Change the password first: POST /api/v2/me/password');
   }
 
   private async authenticate(request: FastifyRequest): Promise<Principal> {

@@ -10,6 +10,8 @@ export const ERROR_CATALOGUE = {
   otp_required: { status: 401, title: 'One-time password required' },
   token_expired: { status: 401, title: 'Token expired' },
   forbidden: { status: 403, title: 'Forbidden' },
+  tfa_enrollment_required: { status: 403, title: 'Two-factor enrolment required' },
+  password_change_required: { status: 403, title: 'Password change required' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -1,8 +1,30 @@
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string }
   | { type: 'mysql'; url: string; flavor?: 'mysql' | 'mariadb' };
+
+export interface AuthConfig {
+  /** 32-byte key that encrypts signing keys and TOTP secrets at rest; null = kept in a key file. */
+  encryptionKey: Buffer | null;
+  /** Where the generated encryption key lives when ENCRYPTION_KEY is unset. */
+  encryptionKeyFile: string;
+  issuer: string;
+  audience: string;
+  /** PEM of an EC P-256 private key; null = generated on first start and stored encrypted. */
+  jwtPrivateKey: string | null;
+  /** Login attempts per client IP per minute. */
+  loginRateLimit: number;
+}
+
+export const DEFAULT_AUTH_CONFIG: AuthConfig = {
+  encryptionKey: null,
+  encryptionKeyFile: resolve('data/encryption.key'),
+  issuer: 'identity-service',
+  audience: 'identity-api',
+  jwtPrivateKey: null,
+  loginRateLimit: 30,
+};
 
 /** Typed configuration, read once from the environment and validated at boot. */
 export class AppConfig {
@@ -16,6 +38,7 @@ export class AppConfig {
     readonly trustProxy: boolean,
     readonly smtpUrl: string | null,
     readonly mailFrom: string,
+    readonly auth: AuthConfig = DEFAULT_AUTH_CONFIG,
   ) {}
 }
 
@@ -90,15 +113,41 @@ export function loadConfig(env: Env): AppConfig {
   if (!/^[^\s@]+@[^\s@]+$/.test(mailFrom) && !/<[^\s@]+@[^\s@]+>$/.test(mailFrom)) {
     throw new ConfigError('MAIL_FROM', 'must be a mail address');
   }
+  const database = parseDatabaseUrl(optional(env, 'DATABASE_URL'));
   return new AppConfig(
     integer(env, 'PORT', 3000, 0, 65535),
     optional(env, 'HOST') ?? '0.0.0.0',
-    parseDatabaseUrl(optional(env, 'DATABASE_URL')),
+    database,
     adminApiKey,
     logLevel,
     integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     bool(env, 'TRUST_PROXY'),
     smtpUrl,
     mailFrom,
+    loadAuthConfig(env, database),
   );
+}
+
+function loadAuthConfig(env: Env, database: DatabaseConfig): AuthConfig {
+  const rawKey = optional(env, 'ENCRYPTION_KEY');
+  let encryptionKey: Buffer | null = null;
+  if (rawKey !== undefined) {
+    encryptionKey = Buffer.from(rawKey, 'base64');
+    if (encryptionKey.length !== 32) {
+      throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    }
+  }
+  const keyDir = database.type === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : resolve('data');
+  const jwtPrivateKey = optional(env, 'JWT_PRIVATE_KEY')?.replaceAll('\\n', '\n') ?? null;
+  if (jwtPrivateKey !== null && !jwtPrivateKey.includes('PRIVATE KEY-----')) {
+    throw new ConfigError('JWT_PRIVATE_KEY', 'must be a PEM private key (EC P-256)');
+  }
+  return {
+    encryptionKey,
+    encryptionKeyFile: join(keyDir, 'encryption.key'),
+    issuer: optional(env, 'JWT_ISSUER') ?? DEFAULT_AUTH_CONFIG.issuer,
+    audience: optional(env, 'JWT_AUDIENCE') ?? DEFAULT_AUTH_CONFIG.audience,
+    jwtPrivateKey,
+    loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', DEFAULT_AUTH_CONFIG.loginRateLimit, 1, 100_000),
+  };
 }

@@ -1,11 +1,20 @@
 import type { EntityManager } from 'typeorm';
+import type { User } from './user.entity.js';
 
 /**
- * Ends a user's sessions and stops its API key, inside the caller's transaction. The
- * sessions module provides it; until then deactivation only flips `active`.
+ * What the users module asks of the sessions module, inside the caller's transaction.
+ * Provided by SessionsModule; without it (as in a users-only build) the session effects
+ * are no-ops.
  */
 export interface UserSessionRevoker {
+  /** Deactivation or deletion: every session ends and the API key stops. */
   revokeAll(manager: EntityManager, tenantId: string, userId: string): Promise<void>;
+  /** force-logout, or a password set by an admin: every session ends; the API key stays. */
+  endSessions(manager: EntityManager, userId: string, reason: 'force_logout' | 'password_changed'): Promise<number>;
+  /** A new API key, returned once; the previous key stops at once. */
+  resetApiKey(manager: EntityManager, user: User): Promise<string>;
+  /** reset-tfa: the enrolment and recovery codes go; the user enrols again at next login. */
+  resetTfa(manager: EntityManager, userId: string): Promise<void>;
 }
 
 export const USER_SESSION_REVOKER = Symbol('USER_SESSION_REVOKER');

@@ -25,6 +25,10 @@ class UserPageMeta {
   @ApiPropertyOptional({ description: 'Only with count=true' }) total?: number;
 }
 
+class ApiKeyResponse {
+  @ApiProperty({ description: 'Starts with idk_; send as Authorization: Bearer. Not retrievable later.' }) apiKey!: string;
+}
+
 class UserPage {
   @ApiProperty({ type: [UserResponse] }) data!: UserResponse[];
   @ApiProperty({ type: UserPageMeta }) meta!: UserPageMeta;
@@ -137,6 +141,26 @@ export class UsersController {
     await this.users.remove(ctx, { externalId }, parseIfMatch(ifMatch));
   }
 
+  @Post('external/:externalId/actions/force-logout')
+  @RequirePermission('sessions:write')
+  @HttpCode(200)
+  @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
+  async forceLogoutExternal(
+    @TenantCtx() ctx: TenantContext,
+    @Param('externalId') externalId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponse> {
+    return respond(reply, await this.users.forceLogout(ctx, { externalId }), ctx);
+  }
+
+  @Post('external/:externalId/actions/reset-api-key')
+  @RequirePermission('users:write')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
+  async resetApiKeyExternal(@TenantCtx() ctx: TenantContext, @Param('externalId') externalId: string): Promise<ApiKeyResponse> {
+    return { apiKey: await this.users.resetApiKey(ctx, { externalId }) };
+  }
+
   @Post('external/:externalId/actions/:action')
   @RequirePermission('users:write')
   @HttpCode(200)
@@ -193,6 +217,26 @@ export class UsersController {
   @ApiNoContentResponse()
   async remove(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.users.remove(ctx, { id }, parseIfMatch(ifMatch));
+  }
+
+  @Post(':id/actions/force-logout')
+  @RequirePermission('sessions:write')
+  @HttpCode(200)
+  @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
+  async forceLogout(
+    @TenantCtx() ctx: TenantContext,
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponse> {
+    return respond(reply, await this.users.forceLogout(ctx, { id }), ctx);
+  }
+
+  @Post(':id/actions/reset-api-key')
+  @RequirePermission('users:write')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
+  async resetApiKey(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<ApiKeyResponse> {
+    return { apiKey: await this.users.resetApiKey(ctx, { id }) };
   }
 
   @Post(':id/actions/:action')

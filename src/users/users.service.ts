@@ -30,8 +30,21 @@ export type UserRef = { id: string } | { externalId: string };
 /** Parsed If-Match: '*' or the entity tags' values; undefined when the header is absent. */
 export type IfMatch = '*' | string[] | undefined;
 
-export const USER_ACTIONS = ['deactivate', 'reactivate'] as const;
+/** Actions of POST /users/{id}/actions/{action} that answer the user (users:write). */
+export const USER_ACTIONS = [
+  'deactivate',
+  'reactivate',
+  'allow-password-reset',
+  'disallow-password-reset',
+  'require-password-reset',
+  'reset-tfa',
+  'unlock',
+] as const;
 export type UserAction = (typeof USER_ACTIONS)[number];
+
+/** Actions that only record an event when they change something. */
+const STATE_ACTIONS = new Set<UserAction>(['deactivate', 'reactivate']);
+const AUDIT_ACTION: Partial<Record<UserAction, string>> = { deactivate: 'user.deactivated', reactivate: 'user.reactivated' };
 
 export interface UserListQuery {
   limit: number;
@@ -185,7 +198,7 @@ export class UsersService {
         Object.assign(user, changes);
         await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, false);
         // An operator setting the password ends the user's sessions, as an admin's would.
-        if (passwordHash !== undefined) await this.endSessionsOf(manager, ctx.tenantId, user.id);
+        if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
         await this.audit.recordFor(manager, ctx, 'user.updated', { type: 'user', id: user.id });
         return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
       });
@@ -249,16 +262,66 @@ export class UsersService {
   async act(ctx: TenantContext, ref: UserRef, action: UserAction): Promise<UserWithRelations> {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
-      const active = action === 'reactivate';
-      if (!active) await this.endSessionsOf(manager, ctx.tenantId, user.id);
-      if (user.active !== active) {
-        const changes = { active, version: user.version + 1, updatedAt: new Date() };
+      const changes = await this.actionChanges(manager, ctx, user, action);
+      if (changes) {
+        Object.assign(changes, { version: user.version + 1, updatedAt: new Date() });
         await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
         Object.assign(user, changes);
-        await this.audit.recordFor(manager, ctx, active ? 'user.reactivated' : 'user.deactivated', { type: 'user', id: user.id });
+      }
+      if (changes || !STATE_ACTIONS.has(action)) {
+        await this.audit.recordFor(manager, ctx, AUDIT_ACTION[action] ?? `user.${action}`, { type: 'user', id: user.id });
       }
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
     });
+  }
+
+  /** The columns an action changes, after doing its session side effects; null = none. */
+  private async actionChanges(manager: EntityManager, ctx: TenantContext, user: User, action: UserAction): Promise<Partial<User> | null> {
+    switch (action) {
+      case 'deactivate':
+        await this.endSessionsOf(manager, ctx.tenantId, user.id);
+        return user.active ? { active: false } : null;
+      case 'reactivate':
+        return user.active ? null : { active: true };
+      case 'allow-password-reset':
+        return { passwordResetAllowed: true };
+      case 'disallow-password-reset':
+        return { passwordResetAllowed: false };
+      case 'require-password-reset':
+        return { resetPassword: true };
+      case 'reset-tfa':
+        await this.sessionRevoker?.resetTfa(manager, user.id);
+        return { resetTfa: true };
+      case 'unlock':
+        return { lockedUntil: null, failedLogins: 0 };
+    }
+  }
+
+  /** Ends every session of the user: an access token issued before gets 401 on its next request. */
+  async forceLogout(ctx: TenantContext, ref: UserRef): Promise<UserWithRelations> {
+    return this.db.transaction(async (manager) => {
+      const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      await this.sessionRevoker?.endSessions(manager, user.id, 'force_logout');
+      await this.audit.recordFor(manager, ctx, 'user.force-logout', { type: 'user', id: user.id });
+      return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
+    });
+  }
+
+  /** A new API key, shown this once; the old one stops at once. */
+  async resetApiKey(ctx: TenantContext, ref: UserRef): Promise<string> {
+    if (!this.sessionRevoker) throw new DomainError('conflict', 'API keys are not available');
+    const revoker = this.sessionRevoker;
+    return this.db.transaction(async (manager) => {
+      const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      const key = await revoker.resetApiKey(manager, user);
+      await this.audit.recordFor(manager, ctx, 'user.reset-api-key', { type: 'user', id: user.id });
+      return key;
+    });
+  }
+
+  /** The user's id, for routes that hang off a user (sessions). */
+  async idOf(ctx: TenantContext, ref: UserRef): Promise<string> {
+    return (await this.findUser(this.dataSource.manager, ctx.tenantId, ref, false)).id;
   }
 
   /**

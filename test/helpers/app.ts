@@ -6,6 +6,7 @@ import { createApp } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/app-config.js';
 
 export const OPERATOR_KEY = 'test-operator-key-0123456789';
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** MariaDB when DATABASE_URL names a mysql server, in-memory SQLite otherwise. */
 export const useMysql = (process.env.DATABASE_URL ?? '').startsWith('mysql');
@@ -56,7 +57,13 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
 
 export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => undefined } : await freshDatabase();
-  const config = loadConfig({ ADMIN_API_KEY: OPERATOR_KEY, LOG_LEVEL: 'silent', ...env, DATABASE_URL: db.url });
+  const config = loadConfig({
+    ADMIN_API_KEY: OPERATOR_KEY,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    LOG_LEVEL: 'silent',
+    ...env,
+    DATABASE_URL: db.url,
+  });
   const app = await createApp(config, { logs: false });
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();

@@ -1,4 +1,5 @@
 import { Init1795436134631 } from './1795436134631-Init.js';
 import { Users1795436471306 } from './1795436471306-Users.js';
+import { Sessions1795437542382 } from './1795437542382-Sessions.js';
 
-export const SQLITE_MIGRATIONS: (new () => object)[] = [Init1795436134631, Users1795436471306];
+export const SQLITE_MIGRATIONS: (new () => object)[] = [Init1795436134631, Users1795436471306, Sessions1795437542382];

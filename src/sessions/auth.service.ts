@@ -1,0 +1,238 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { RequestContext } from '../auth/request-context.js';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../common/errors.js';
+import { Database } from '../database/database.service.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { hashPassword, verifyPassword } from '../users/passwords.js';
+import { UserIpWhitelistEntry, UserPlan } from '../users/user-relations.entity.js';
+import { User } from '../users/user.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import { ipAllowed, restrictionsOf } from './auth-state.service.js';
+import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
+import { type IssuedSession, SessionsService } from './sessions.service.js';
+import { SigningKeysService } from './signing-keys.service.js';
+import { TfaService } from './tfa.service.js';
+
+export interface Client {
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+}
+
+const invalid = (): DomainError => new DomainError('invalid_credentials', 'The credentials are not valid');
+
+/** Today's date in UTC as YYYY-MM-DD, for plan validity. */
+export function todayUtc(now = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Its own limit, else the smallest among its active plans, else the tenant default; null = unlimited. */
+export function sessionLimitOf(user: Pick<User, 'sessionsLimit'>, activePlanLimits: (number | null)[], tenant: Pick<Tenant, 'sessionsLimitDefault'>): number | null {
+  if (user.sessionsLimit !== null) return user.sessionsLimit;
+  const planLimits = activePlanLimits.filter((l): l is number => l !== null);
+  if (planLimits.length > 0) return Math.min(...planLimits);
+  return tenant.sessionsLimitDefault;
+}
+
+@Injectable()
+export class AuthService implements OnModuleInit {
+  /** Hash verified when the e-mail is unknown, so that path costs what a wrong password costs. */
+  private dummyHash = '';
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly tenants: TenantsService,
+    private readonly sessions: SessionsService,
+    private readonly keys: SigningKeysService,
+    private readonly tfa: TfaService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await hashPassword(`unused-${Date.now()}`);
+  }
+
+  async login(input: LoginDto, client: Client): Promise<TokenResponse> {
+    const tenant = await this.tenants.findByRef(input.tenant);
+    const user = tenant
+      ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: input.email.trim().toLowerCase() })
+      : null;
+    const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, input.password).catch(() => false);
+    if (!tenant || !tenant.active || !user || !user.passwordHash) {
+      if (tenant) await this.recordFailure(tenant.id, null, 'unknown_user', client);
+      throw invalid();
+    }
+    const now = new Date();
+    if (user.lockedUntil && user.lockedUntil > now) {
+      await this.recordFailure(tenant.id, user.id, 'locked', client);
+      throw invalid();
+    }
+    if (!passwordOk) {
+      await this.countFailure(tenant, user, client);
+      throw invalid();
+    }
+    const whitelist = await this.dataSource.getRepository(UserIpWhitelistEntry).findBy({ userId: user.id });
+    if (!user.active || !ipAllowed(client.ip, whitelist.map((w) => w.entry))) {
+      await this.recordFailure(tenant.id, user.id, user.active ? 'ip_not_allowed' : 'inactive', client);
+      throw invalid();
+    }
+    const tfaConfirmed = await this.tfa.isConfirmed(user.id);
+    if (user.tfa && tfaConfirmed && !user.resetTfa) {
+      if (input.otp === undefined && input.recoveryCode === undefined) {
+        throw new DomainError('otp_required', 'Send the current one-time password as otp');
+      }
+      const second =
+        input.otp !== undefined
+          ? await this.tfa.consumeOtp(user.id, input.otp, true)
+          : await this.tfa.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
+      if (!second) {
+        await this.countFailure(tenant, user, client);
+        throw invalid();
+      }
+    }
+    const limit = await this.sessionLimit(user, tenant);
+    const issued = await this.db.transaction(async (manager) => {
+      await manager.update(User, { id: user.id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: now });
+      const created = await this.sessions.create(manager, user, tenant, limit, client);
+      await this.audit.record(manager, {
+        tenantId: tenant.id,
+        action: 'auth.login',
+        actor: { type: 'user', id: user.id },
+        target: { type: 'session', id: created.session.id },
+        ip: client.ip,
+        requestId: client.requestId,
+      });
+      return created;
+    });
+    const restrictions = restrictionsOf(user, tfaConfirmed);
+    return this.tokens(issued, tenant, restrictions.includes('password'), restrictions.includes('tfa'));
+  }
+
+  async refresh(refreshToken: string, client: Client): Promise<TokenResponse> {
+    const tenantCache = new Map<string, Tenant>();
+    const tenantOf = async (id: string): Promise<Tenant> => {
+      const tenant = tenantCache.get(id) ?? (await this.dataSource.getRepository(Tenant).findOneByOrFail({ id }));
+      tenantCache.set(id, tenant);
+      return tenant;
+    };
+    let issued: IssuedSession;
+    try {
+      issued = await this.sessions.rotate(refreshToken, async (tenantId) => (await tenantOf(tenantId)).refreshTokenTtlSeconds);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        const sessionId = refreshToken.slice(0, 36);
+        const ended = await this.dataSource.query('SELECT tenant_id, user_id, end_reason FROM sessions WHERE id = ?', [sessionId]);
+        const row = (ended as { tenant_id: string; user_id: string; end_reason: string | null }[])[0];
+        if (row?.end_reason === 'refresh_reuse') {
+          await this.dataSource.transaction((manager) =>
+            this.audit.record(manager, {
+              tenantId: row.tenant_id,
+              action: 'auth.refresh_reuse',
+              actor: { type: 'user', id: row.user_id },
+              target: { type: 'session', id: sessionId },
+              ip: client.ip,
+              requestId: client.requestId,
+            }),
+          );
+        }
+      }
+      throw error;
+    }
+    const tenant = await tenantOf(issued.session.tenantId);
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: issued.session.userId });
+    if (!user || !user.active || !tenant.active) {
+      await this.sessions.end(issued.session.id, 'revoked');
+      throw invalid();
+    }
+    const restrictions = restrictionsOf(user, await this.tfa.isConfirmed(user.id));
+    return this.tokens(issued, tenant, restrictions.includes('password'), restrictions.includes('tfa'));
+  }
+
+  async logout(ctx: RequestContext): Promise<void> {
+    if (ctx.principal.kind !== 'user' || ctx.principal.sessionId === null) {
+      throw new DomainError('bad_request', 'Only a session can log out; API keys are reset instead');
+    }
+    const { sessionId, userId } = ctx.principal;
+    await this.db.transaction(async (manager) => {
+      await this.sessions.end(sessionId, 'logout', manager);
+      await this.audit.recordFor(manager, ctx, 'auth.logout', { type: 'session', id: sessionId });
+    });
+    void userId;
+  }
+
+  /** Failed password or second factor: counts toward lockout. */
+  private async countFailure(tenant: Tenant, user: User, client: Client): Promise<void> {
+    await this.db.transaction(async (manager: EntityManager) => {
+      await manager.increment(User, { id: user.id }, 'failedLogins', 1);
+      const { failedLogins } = await manager.findOneByOrFail(User, { id: user.id });
+      await this.audit.record(manager, {
+        tenantId: tenant.id,
+        action: 'auth.login_failed',
+        actor: { type: 'anonymous', id: null },
+        target: { type: 'user', id: user.id },
+        ip: client.ip,
+        requestId: client.requestId,
+      });
+      if (tenant.lockoutThreshold > 0 && failedLogins >= tenant.lockoutThreshold) {
+        const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
+        await manager.update(User, { id: user.id }, { lockedUntil, failedLogins: 0 });
+        await this.audit.record(manager, {
+          tenantId: tenant.id,
+          action: 'auth.lockout',
+          actor: { type: 'anonymous', id: null },
+          target: { type: 'user', id: user.id },
+          ip: client.ip,
+          requestId: client.requestId,
+        });
+      }
+    });
+  }
+
+  private async recordFailure(tenantId: string, userId: string | null, _reason: string, client: Client): Promise<void> {
+    await this.db.transaction((manager) =>
+      this.audit.record(manager, {
+        tenantId,
+        action: 'auth.login_failed',
+        actor: { type: 'anonymous', id: null },
+        target: { type: 'user', id: userId },
+        ip: client.ip,
+        requestId: client.requestId,
+      }),
+    );
+  }
+
+  private async sessionLimit(user: User, tenant: Tenant): Promise<number | null> {
+    if (user.sessionsLimit !== null) return user.sessionsLimit;
+    const today = todayUtc();
+    const now = new Date();
+    const assignments = await this.dataSource.getRepository(UserPlan).findBy({ userId: user.id });
+    const active = assignments.filter((a) => a.validFrom <= now && (a.validTo === null || a.validTo >= today));
+    const plans = active.length
+      ? await this.dataSource.getRepository(Plan).findBy(active.map((a) => ({ id: a.planId, tenantId: tenant.id })))
+      : [];
+    return sessionLimitOf(user, plans.map((p) => p.sessionsLimit), tenant);
+  }
+
+  private tokens(issued: IssuedSession, tenant: Tenant, passwordChangeRequired: boolean, tfaEnrollmentRequired: boolean): TokenResponse {
+    const { session } = issued;
+    const accessToken = this.keys.sign(
+      { iss: this.config.auth.issuer, aud: this.config.auth.audience, sub: session.userId, tid: session.tenantId, sid: session.id },
+      tenant.accessTokenTtlSeconds,
+    );
+    return {
+      accessToken,
+      refreshToken: issued.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: tenant.accessTokenTtlSeconds,
+      session: { id: session.id, createdAt: session.createdAt.toISOString() },
+      passwordChangeRequired,
+      tfaEnrollmentRequired,
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+export class LoginDto {
+  @ApiProperty({ description: 'Tenant slug', example: 'acme' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(63)
+  tenant!: string;
+
+  @ApiProperty({ example: 'mary@example.com' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ writeOnly: true })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  password!: string;
+
+  @ApiPropertyOptional({ description: 'Current TOTP code, when TFA is on' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'must be 6 digits' })
+  otp?: string;
+
+  @ApiPropertyOptional({ description: 'A single-use recovery code instead of otp' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  recoveryCode?: string;
+}
+
+export class RefreshDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  refreshToken!: string;
+}
+
+class SessionRef {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class TokenResponse {
+  @ApiProperty() accessToken!: string;
+  @ApiProperty() refreshToken!: string;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType!: 'Bearer';
+  @ApiProperty({ description: 'Seconds until the access token expires' }) expiresIn!: number;
+  @ApiProperty({ type: SessionRef }) session!: SessionRef;
+  @ApiProperty() passwordChangeRequired!: boolean;
+  @ApiProperty() tfaEnrollmentRequired!: boolean;
+}
+
+export class SessionResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) lastUsedAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
+  @ApiProperty({ description: 'True for the session making this request' }) current!: boolean;
+}

@@ -1,0 +1,137 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AllowRestricted, Authenticated, RequirePermission } from '../auth/access.decorators.js';
+import { TenantCtx, type TenantContext } from '../auth/request-context.js';
+import { AppConfig } from '../config/app-config.js';
+import { toUserResponse, UserResponse } from '../users/dto/user-response.dto.js';
+import type { UserInputDto } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
+import { SessionResponse } from './dto/auth.dto.js';
+import { ChangePasswordDto, OtpDto, RecoveryCodesResponse, TfaEnrollResponse, UpdateMeDto } from './dto/me.dto.js';
+import { MeService, userPrincipal } from './me.service.js';
+import type { Session } from './session.entities.js';
+import { SessionsService } from './sessions.service.js';
+import { TfaService } from './tfa.service.js';
+
+function toSessionResponse(session: Session, currentId: string | null): SessionResponse {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    ip: session.ip,
+    userAgent: session.userAgent,
+    current: session.id === currentId,
+  };
+}
+
+/** The caller's own account. A user always sees its own record unmasked here. */
+@ApiTags('me')
+@Controller('api/v2/me')
+export class MeController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly me: MeService,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly tfa: TfaService,
+  ) {}
+
+  @Get()
+  @Authenticated()
+  @ApiOkResponse({ type: UserResponse })
+  async get(@TenantCtx() ctx: TenantContext): Promise<UserResponse> {
+    const principal = userPrincipal(ctx);
+    return toUserResponse(await this.users.get(ctx, { id: principal.userId }), { ...principal, canViewMaskedData: true });
+  }
+
+  @Patch()
+  @Authenticated()
+  @ApiOkResponse({ type: UserResponse })
+  async update(@TenantCtx() ctx: TenantContext, @Body() body: UpdateMeDto): Promise<UserResponse> {
+    const principal = userPrincipal(ctx);
+    const updated = await this.users.update(ctx, { id: principal.userId }, body as UserInputDto, undefined);
+    return toUserResponse(updated, { ...principal, canViewMaskedData: true });
+  }
+
+  @Post('password')
+  @Authenticated()
+  @AllowRestricted('password')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Password changed; the other sessions have ended' })
+  async changePassword(@TenantCtx() ctx: TenantContext, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.me.changePassword(ctx, body.currentPassword, body.newPassword);
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  @ApiOkResponse({ type: [SessionResponse] })
+  async sessionsList(@TenantCtx() ctx: TenantContext): Promise<{ data: SessionResponse[] }> {
+    const principal = userPrincipal(ctx);
+    const live = await this.sessions.listLive(ctx.tenantId, principal.userId);
+    return { data: live.map((s) => toSessionResponse(s, principal.sessionId)) };
+  }
+
+  @Delete('sessions/:sessionId')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async endSession(@TenantCtx() ctx: TenantContext, @Param('sessionId') sessionId: string): Promise<void> {
+    await this.me.endOwnSession(ctx, sessionId);
+  }
+
+  @Post('tfa/enroll')
+  @Authenticated()
+  @AllowRestricted('tfa')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TfaEnrollResponse })
+  async enroll(@TenantCtx() ctx: TenantContext): Promise<TfaEnrollResponse> {
+    return this.tfa.enroll(ctx, await this.me.user(ctx), this.config.auth.issuer);
+  }
+
+  @Post('tfa/confirm')
+  @Authenticated()
+  @AllowRestricted('tfa')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RecoveryCodesResponse })
+  async confirm(@TenantCtx() ctx: TenantContext, @Body() body: OtpDto): Promise<RecoveryCodesResponse> {
+    return { recoveryCodes: await this.tfa.confirm(ctx, await this.me.user(ctx), body.otp) };
+  }
+
+  @Delete('tfa')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'TFA is off' })
+  async disable(@TenantCtx() ctx: TenantContext, @Body() body: OtpDto): Promise<void> {
+    await this.tfa.disable(ctx, await this.me.user(ctx), body.otp);
+  }
+}
+
+/** An admin's view of a user's sessions. */
+@ApiTags('sessions')
+@Controller('api/v2/users/:id/sessions')
+export class UserSessionsController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly me: MeService,
+  ) {}
+
+  @Get()
+  @RequirePermission('sessions:read')
+  @ApiOkResponse({ type: [SessionResponse] })
+  async list(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<{ data: SessionResponse[] }> {
+    const userId = await this.users.idOf(ctx, { id });
+    const current = ctx.principal.kind === 'user' ? ctx.principal.sessionId : null;
+    return { data: (await this.sessions.listLive(ctx.tenantId, userId)).map((s) => toSessionResponse(s, current)) };
+  }
+
+  @Delete(':sessionId')
+  @RequirePermission('sessions:write')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async end(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Param('sessionId') sessionId: string): Promise<void> {
+    const userId = await this.users.idOf(ctx, { id });
+    await this.me.endSessionOf(ctx, userId, sessionId);
+  }
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import type { TenantContext } from '../auth/request-context.js';
+import { DomainError } from '../common/errors.js';
+import { Database } from '../database/database.service.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from '../users/passwords.js';
+import { User } from '../users/user.entity.js';
+import { SessionsService } from './sessions.service.js';
+
+export function userPrincipal(ctx: TenantContext): UserPrincipal {
+  if (ctx.principal.kind !== 'user') throw new DomainError('forbidden', 'Only a user has a profile; the operator uses /api/v2/users');
+  return ctx.principal;
+}
+
+/** A tenant's password policy: its minimum length, and the contract's maximum. */
+export async function checkPasswordPolicy(dataSource: DataSource, tenantId: string, password: string, field: string): Promise<void> {
+  const tenant = await dataSource.getRepository(Tenant).findOneByOrFail({ id: tenantId });
+  if (password.length < tenant.passwordMinLength || password.length > PASSWORD_MAX_LENGTH) {
+    throw DomainError.validation([{ field, message: `must be ${tenant.passwordMinLength} to ${PASSWORD_MAX_LENGTH} characters long` }]);
+  }
+}
+
+@Injectable()
+export class MeService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async user(ctx: TenantContext): Promise<User> {
+    const { userId } = userPrincipal(ctx);
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: userId, tenantId: ctx.tenantId });
+    if (!user) throw new DomainError('invalid_credentials');
+    return user;
+  }
+
+  /** Sets a new password, lifts a required reset, and ends every other session. */
+  async changePassword(ctx: TenantContext, currentPassword: string, newPassword: string): Promise<void> {
+    const principal = userPrincipal(ctx);
+    const user = await this.user(ctx);
+    if (!user.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) {
+      throw DomainError.validation([{ field: 'currentPassword', message: 'is not the current password' }]);
+    }
+    await checkPasswordPolicy(this.dataSource, ctx.tenantId, newPassword, 'newPassword');
+    const passwordHash = await hashPassword(newPassword);
+    await this.db.transaction(async (manager) => {
+      await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: user.version + 1, updatedAt: new Date() });
+      await this.sessions.endAllForUser(manager, user.id, 'password_changed', principal.sessionId ?? undefined);
+      await this.audit.recordFor(manager, ctx, 'user.password_changed', { type: 'user', id: user.id });
+    });
+  }
+
+  endOwnSession(ctx: TenantContext, sessionId: string): Promise<void> {
+    return this.endSessionOf(ctx, userPrincipal(ctx).userId, sessionId);
+  }
+
+  /** Ends one live session of a user of the caller's tenant; anything else is a 404. */
+  async endSessionOf(ctx: TenantContext, userId: string, sessionId: string): Promise<void> {
+    const live = await this.sessions.listLive(ctx.tenantId, userId);
+    if (!live.some((s) => s.id === sessionId)) throw DomainError.notFound('Session');
+    await this.db.transaction(async (manager) => {
+      await this.sessions.end(sessionId, 'revoked', manager);
+      await this.audit.recordFor(manager, ctx, 'session.revoked', { type: 'session', id: sessionId });
+    });
+  }
+}

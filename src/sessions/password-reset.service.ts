@@ -1,0 +1,105 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { randomToken, sha256Hex } from '../common/crypto.js';
+import { DomainError } from '../common/errors.js';
+import { newId } from '../common/ids.js';
+import { Database } from '../database/database.service.js';
+import { MailService } from '../mail/mail.service.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { hashPassword, verifyPassword } from '../users/passwords.js';
+import { User } from '../users/user.entity.js';
+import { checkPasswordPolicy } from './me.service.js';
+import { PasswordResetToken } from './session.entities.js';
+import { SessionsService } from './sessions.service.js';
+
+const TOKEN_TTL_MS = 3_600_000;
+
+/**
+ * Password reset by mail. The request answers the same, and takes about as long, whether
+ * or not the account exists; the token is single-use, valid one hour, stored hashed.
+ */
+@Injectable()
+export class PasswordResetService implements OnModuleInit {
+  private dummyHash = '';
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly tenants: TenantsService,
+    private readonly sessions: SessionsService,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.dummyHash = await hashPassword(`unused-${Date.now()}`);
+  }
+
+  async request(tenantRef: string, email: string, client: { ip: string; requestId: string }): Promise<void> {
+    const tenant = await this.tenants.findByRef(tenantRef);
+    const user = tenant?.active
+      ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: email.trim().toLowerCase() })
+      : null;
+    // Equal work on every path: one hash verification, whatever the outcome.
+    await verifyPassword(this.dummyHash, email).catch(() => false);
+    if (!tenant || !user || !user.active || !user.passwordResetAllowed) return;
+    const token = randomToken(32);
+    await this.db.transaction(async (manager) => {
+      await manager.delete(PasswordResetToken, { userId: user.id, usedAt: IsNull() });
+      await manager.insert(PasswordResetToken, {
+        id: newId(),
+        userId: user.id,
+        tokenHash: sha256Hex(token),
+        expiresAt: new Date(Date.now() + TOKEN_TTL_MS),
+        usedAt: null,
+      });
+      await this.audit.record(manager, {
+        tenantId: tenant.id,
+        action: 'auth.password_reset_requested',
+        actor: { type: 'anonymous', id: null },
+        target: { type: 'user', id: user.id },
+        ip: client.ip,
+        requestId: client.requestId,
+      });
+    });
+    this.mail.send({
+      to: user.email,
+      subject: 'Reset your password',
+      text:
+        `Hello ${user.name},\n\nsomeone asked to reset the password of your account. If it was you, use this token ` +
+        `within one hour:\n\n${token}\n\nPOST /api/v2/auth/password-reset/confirm { "token": "...", "newPassword": "..." }\n\n` +
+        `If it was not you, ignore this message.\n`,
+    });
+  }
+
+  async confirm(token: string, newPassword: string, client: { ip: string; requestId: string }): Promise<void> {
+    const invalid = new DomainError('invalid_credentials', 'The reset token is not valid');
+    const row = await this.dataSource
+      .getRepository(PasswordResetToken)
+      .findOneBy({ tokenHash: sha256Hex(token), usedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+    if (!row) throw invalid;
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: row.userId });
+    if (!user || !user.active || !user.passwordResetAllowed) throw invalid;
+    await checkPasswordPolicy(this.dataSource, user.tenantId, newPassword, 'newPassword');
+    const passwordHash = await hashPassword(newPassword);
+    await this.db.transaction(async (manager) => {
+      const used = await manager.update(PasswordResetToken, { id: row.id, usedAt: IsNull() }, { usedAt: new Date() });
+      if (!used.affected) throw invalid;
+      await manager.update(
+        User,
+        { id: user.id },
+        { passwordHash, resetPassword: false, failedLogins: 0, lockedUntil: null, version: user.version + 1, updatedAt: new Date() },
+      );
+      await this.sessions.endAllForUser(manager, user.id, 'password_reset');
+      await this.audit.record(manager, {
+        tenantId: user.tenantId,
+        action: 'auth.password_reset',
+        actor: { type: 'user', id: user.id },
+        target: { type: 'user', id: user.id },
+        ip: client.ip,
+        requestId: client.requestId,
+      });
+    });
+  }
+}

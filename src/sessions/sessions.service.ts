@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
+import { randomToken, safeEqualHex, sha256Hex } from '../common/crypto.js';
+import { DomainError } from '../common/errors.js';
+import { newId } from '../common/ids.js';
+import type { Tenant } from '../tenants/tenant.entity.js';
+import { User } from '../users/user.entity.js';
+import { ApiKey, Session } from './session.entities.js';
+
+/** lastUsedAt / lastActionAt are written at most this often per session. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type EndReason = 'logout' | 'revoked' | 'force_logout' | 'password_changed' | 'deactivated' | 'refresh_reuse' | 'limit' | 'password_reset';
+
+export interface IssuedSession {
+  session: Session;
+  refreshToken: string;
+}
+
+function splitRefreshToken(token: string): { sessionId: string; secret: string } | null {
+  const dot = token.indexOf('.');
+  if (dot !== 36 || token.length > 200) return null;
+  return { sessionId: token.slice(0, dot), secret: token.slice(dot + 1) };
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  findLive(id: string): Promise<Session | null> {
+    return this.dataSource.getRepository(Session).findOneBy({ id, endedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+  }
+
+  listLive(tenantId: string, userId: string): Promise<Session[]> {
+    return this.dataSource.getRepository(Session).find({
+      where: { tenantId, userId, endedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  /** Records activity, at most once a minute per session, whatever the request rate. */
+  async touch(session: Session): Promise<void> {
+    const now = new Date();
+    if (now.getTime() - session.lastUsedAt.getTime() < TOUCH_INTERVAL_MS) return;
+    const result = await this.dataSource
+      .getRepository(Session)
+      .update({ id: session.id, lastUsedAt: LessThan(new Date(now.getTime() - TOUCH_INTERVAL_MS)) }, { lastUsedAt: now });
+    if (result.affected) await this.dataSource.getRepository(User).update({ id: session.userId }, { lastActionAt: now });
+  }
+
+  /** A new session; a login past the user's limit first ends its least recently used sessions. */
+  async create(
+    manager: EntityManager,
+    user: User,
+    tenant: Tenant,
+    limit: number | null,
+    client: { ip: string; userAgent: string | null },
+  ): Promise<IssuedSession> {
+    const now = new Date();
+    if (limit !== null) {
+      const live = await manager.find(Session, {
+        where: { userId: user.id, endedAt: IsNull(), expiresAt: MoreThan(now) },
+        order: { lastUsedAt: 'ASC', createdAt: 'ASC' },
+      });
+      const excess = live.length - limit + 1;
+      for (const old of live.slice(0, Math.max(0, excess))) {
+        await manager.update(Session, { id: old.id }, { endedAt: now, endReason: 'limit' });
+      }
+    }
+    const secret = randomToken(32);
+    const session = Object.assign(new Session(), {
+      id: newId(),
+      tenantId: tenant.id,
+      userId: user.id,
+      refreshHash: sha256Hex(secret),
+      ip: client.ip.slice(0, 45),
+      userAgent: client.userAgent?.slice(0, 255) ?? null,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: new Date(now.getTime() + tenant.refreshTokenTtlSeconds * 1000),
+      endedAt: null,
+      endReason: null,
+    });
+    await manager.insert(Session, session);
+    return { session, refreshToken: `${session.id}.${secret}` };
+  }
+
+  /**
+   * Rotates the refresh token. The swap is one conditional UPDATE, so of several refreshes
+   * with one token at most one wins; a token that is not the current one (a replay of a
+   * rotated token, or the losers of such a race) ends the whole session.
+   */
+  async rotate(token: string, refreshTtlSeconds: (tenantId: string) => Promise<number>): Promise<IssuedSession> {
+    const parts = splitRefreshToken(token);
+    const invalid = new DomainError('invalid_credentials', 'The refresh token is not valid');
+    if (!parts) throw invalid;
+    const repo = this.dataSource.getRepository(Session);
+    const session = await repo.findOneBy({ id: parts.sessionId });
+    if (!session || session.endedAt !== null || session.expiresAt <= new Date()) throw invalid;
+    const presented = sha256Hex(parts.secret);
+    if (!safeEqualHex(presented, session.refreshHash)) {
+      await this.end(session.id, 'refresh_reuse');
+      throw invalid;
+    }
+    const secret = randomToken(32);
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + (await refreshTtlSeconds(session.tenantId)) * 1000);
+    const swapped = await repo.update(
+      { id: session.id, refreshHash: presented, endedAt: IsNull() },
+      { refreshHash: sha256Hex(secret), lastUsedAt: now, expiresAt },
+    );
+    if (!swapped.affected) {
+      await this.end(session.id, 'refresh_reuse');
+      throw invalid;
+    }
+    Object.assign(session, { lastUsedAt: now, expiresAt });
+    return { session, refreshToken: `${session.id}.${secret}` };
+  }
+
+  async end(sessionId: string, reason: EndReason, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const result = await manager.update(Session, { id: sessionId, endedAt: IsNull() }, { endedAt: new Date(), endReason: reason });
+    return Boolean(result.affected);
+  }
+
+  async endAllForUser(manager: EntityManager, userId: string, reason: EndReason, exceptSessionId?: string): Promise<number> {
+    const sessions = await manager.find(Session, { where: { userId, endedAt: IsNull() }, select: { id: true } });
+    const ids = sessions.map((s) => s.id).filter((id) => id !== exceptSessionId);
+    if (ids.length === 0) return 0;
+    await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ endedAt: new Date(), endReason: reason })
+      .where('id IN (:...ids)', { ids })
+      .execute();
+    return ids.length;
+  }
+
+  async deleteApiKey(manager: EntityManager, userId: string): Promise<void> {
+    await manager.delete(ApiKey, { userId });
+  }
+
+  /** A new API key for the user, shown once; the previous one stops at once. */
+  async resetApiKey(manager: EntityManager, user: User): Promise<string> {
+    const key = `idk_${randomToken(32)}`;
+    await manager.delete(ApiKey, { userId: user.id });
+    await manager.insert(ApiKey, { userId: user.id, tenantId: user.tenantId, keyHash: sha256Hex(key), createdAt: new Date() });
+    return key;
+  }
+}

@@ -25,6 +25,8 @@ export interface CallOptions {
   /** 'operator' sends the operator key; a string is sent as a bearer credential. */
   as?: 'operator' | { bearer: string } | null;
   tenant?: string;
+  /** The client address the request comes from (default 127.0.0.1). */
+  ip?: string;
 }
 
 export interface TestApp {
@@ -82,7 +84,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     } else if (payload !== undefined) {
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fastify.inject({ method: method as 'GET', url, headers, payload });
+    const res = await fastify.inject({ method: method as 'GET', url, headers, payload, remoteAddress: options.ip });
     let body: unknown = undefined;
     if (res.body) {
       try {

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors.js';
 import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { hashPassword, verifyPassword } from '../users/passwords.js';
+import { verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
 import { UserIpWhitelistEntry, UserPlan } from '../users/user-relations.entity.js';
 import { User } from '../users/user.entity.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -39,10 +39,7 @@ export function sessionLimitOf(user: Pick<User, 'sessionsLimit'>, activePlanLimi
 }
 
 @Injectable()
-export class AuthService implements OnModuleInit {
-  /** Hash verified when the e-mail is unknown, so that path costs what a wrong password costs. */
-  private dummyHash = '';
-
+export class AuthService {
   constructor(
     private readonly config: AppConfig,
     private readonly dataSource: DataSource,
@@ -54,23 +51,21 @@ export class AuthService implements OnModuleInit {
     private readonly audit: AuditService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await hashPassword(`unused-${Date.now()}`);
-  }
-
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
     const tenant = await this.tenants.findByRef(input.tenant);
     const user = tenant
       ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: input.email.trim().toLowerCase() })
       : null;
-    const passwordOk = await verifyPassword(user?.passwordHash ?? this.dummyHash, input.password).catch(() => false);
+    const passwordOk = user?.passwordHash
+      ? await verifyPassword(user.passwordHash, input.password).catch(() => false)
+      : await verifyAgainstDecoy(input.password);
     if (!tenant || !tenant.active || !user || !user.passwordHash) {
-      if (tenant) await this.recordFailure(tenant.id, null, 'unknown_user', client);
+      if (tenant) await this.recordFailure(tenant.id, null, client);
       throw invalid();
     }
     const now = new Date();
     if (user.lockedUntil && user.lockedUntil > now) {
-      await this.recordFailure(tenant.id, user.id, 'locked', client);
+      await this.recordFailure(tenant.id, user.id, client);
       throw invalid();
     }
     if (!passwordOk) {
@@ -79,7 +74,7 @@ export class AuthService implements OnModuleInit {
     }
     const whitelist = await this.dataSource.getRepository(UserIpWhitelistEntry).findBy({ userId: user.id });
     if (!user.active || !ipAllowed(client.ip, whitelist.map((w) => w.entry))) {
-      await this.recordFailure(tenant.id, user.id, user.active ? 'ip_not_allowed' : 'inactive', client);
+      await this.recordFailure(tenant.id, user.id, client);
       throw invalid();
     }
     const tfaConfirmed = await this.tfa.isConfirmed(user.id);
@@ -158,12 +153,11 @@ export class AuthService implements OnModuleInit {
     if (ctx.principal.kind !== 'user' || ctx.principal.sessionId === null) {
       throw new DomainError('bad_request', 'Only a session can log out; API keys are reset instead');
     }
-    const { sessionId, userId } = ctx.principal;
+    const { sessionId } = ctx.principal;
     await this.db.transaction(async (manager) => {
       await this.sessions.end(sessionId, 'logout', manager);
       await this.audit.recordFor(manager, ctx, 'auth.logout', { type: 'session', id: sessionId });
     });
-    void userId;
   }
 
   /** Failed password or second factor: counts toward lockout. */
@@ -171,40 +165,29 @@ export class AuthService implements OnModuleInit {
     await this.db.transaction(async (manager: EntityManager) => {
       await manager.increment(User, { id: user.id }, 'failedLogins', 1);
       const { failedLogins } = await manager.findOneByOrFail(User, { id: user.id });
-      await this.audit.record(manager, {
-        tenantId: tenant.id,
-        action: 'auth.login_failed',
-        actor: { type: 'anonymous', id: null },
-        target: { type: 'user', id: user.id },
-        ip: client.ip,
-        requestId: client.requestId,
-      });
+      await this.anonymousEvent(manager, tenant.id, 'auth.login_failed', user.id, client);
       if (tenant.lockoutThreshold > 0 && failedLogins >= tenant.lockoutThreshold) {
         const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
         await manager.update(User, { id: user.id }, { lockedUntil, failedLogins: 0 });
-        await this.audit.record(manager, {
-          tenantId: tenant.id,
-          action: 'auth.lockout',
-          actor: { type: 'anonymous', id: null },
-          target: { type: 'user', id: user.id },
-          ip: client.ip,
-          requestId: client.requestId,
-        });
+        await this.anonymousEvent(manager, tenant.id, 'auth.lockout', user.id, client);
       }
     });
   }
 
-  private async recordFailure(tenantId: string, userId: string | null, _reason: string, client: Client): Promise<void> {
-    await this.db.transaction((manager) =>
-      this.audit.record(manager, {
-        tenantId,
-        action: 'auth.login_failed',
-        actor: { type: 'anonymous', id: null },
-        target: { type: 'user', id: userId },
-        ip: client.ip,
-        requestId: client.requestId,
-      }),
-    );
+  /** A failure that does not count toward lockout (no such user, locked, inactive, outside the allow-list). */
+  private async recordFailure(tenantId: string, userId: string | null, client: Client): Promise<void> {
+    await this.db.transaction((manager) => this.anonymousEvent(manager, tenantId, 'auth.login_failed', userId, client));
+  }
+
+  private anonymousEvent(manager: EntityManager, tenantId: string, action: string, userId: string | null, client: Client): Promise<void> {
+    return this.audit.record(manager, {
+      tenantId,
+      action,
+      actor: { type: 'anonymous', id: null },
+      target: { type: 'user', id: userId },
+      ip: client.ip,
+      requestId: client.requestId,
+    });
   }
 
   private async sessionLimit(user: User, tenant: Tenant): Promise<number | null> {

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { randomToken, sha256Hex } from '../common/crypto.js';
@@ -7,7 +7,7 @@ import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { hashPassword, verifyPassword } from '../users/passwords.js';
+import { hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
 import { checkPasswordPolicy } from './me.service.js';
 import { PasswordResetToken } from './session.entities.js';
@@ -20,9 +20,7 @@ const TOKEN_TTL_MS = 3_600_000;
  * or not the account exists; the token is single-use, valid one hour, stored hashed.
  */
 @Injectable()
-export class PasswordResetService implements OnModuleInit {
-  private dummyHash = '';
-
+export class PasswordResetService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly db: Database,
@@ -32,17 +30,13 @@ export class PasswordResetService implements OnModuleInit {
     private readonly audit: AuditService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await hashPassword(`unused-${Date.now()}`);
-  }
-
   async request(tenantRef: string, email: string, client: { ip: string; requestId: string }): Promise<void> {
     const tenant = await this.tenants.findByRef(tenantRef);
     const user = tenant?.active
       ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: email.trim().toLowerCase() })
       : null;
     // Equal work on every path: one hash verification, whatever the outcome.
-    await verifyPassword(this.dummyHash, email).catch(() => false);
+    await verifyAgainstDecoy(email);
     if (!tenant || !user || !user.active || !user.passwordResetAllowed) return;
     const token = randomToken(32);
     await this.db.transaction(async (manager) => {

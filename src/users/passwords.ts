@@ -17,3 +17,15 @@ export function hashPassword(password: string): Promise<string> {
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
   return argon2.verify(hash, password);
 }
+
+let decoy: Promise<string> | null = null;
+
+/**
+ * Verifies the password against a hash made at the same parameters but of nothing, so a
+ * path where there is no account costs what a wrong password costs. Always false.
+ */
+export async function verifyAgainstDecoy(password: string): Promise<false> {
+  decoy ??= hashPassword(`decoy-${Date.now()}-${Math.random()}`);
+  await argon2.verify(await decoy, password).catch(() => false);
+  return false;
+}

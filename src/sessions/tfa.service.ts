@@ -13,6 +13,9 @@ import { matchingStep, newTotpSecret, otpauthUrl } from './totp.js';
 
 const RECOVERY_CODES = 10;
 
+/** The caller is authenticated; a wrong code here is a bad field, not bad credentials. */
+const WRONG_CODE = (): DomainError => DomainError.validation([{ field: 'otp', message: 'is not a valid code' }]);
+
 @Injectable()
 export class TfaService {
   constructor(
@@ -51,7 +54,7 @@ export class TfaService {
 
   /** Switches TFA on with a code from the new secret and hands out single-use recovery codes. */
   async confirm(ctx: TenantContext, user: User, otp: string): Promise<string[]> {
-    if (!(await this.consumeOtp(user.id, otp, false))) throw new DomainError('invalid_credentials', 'The code is not valid');
+    if (!(await this.consumeOtp(user.id, otp, false))) throw WRONG_CODE();
     const codes = Array.from({ length: RECOVERY_CODES }, () => randomToken(8).replace(/[-_]/g, 'x').slice(0, 10));
     await this.db.transaction(async (manager) => {
       await manager.update(UserTfa, { userId: user.id }, { confirmed: true });
@@ -67,7 +70,7 @@ export class TfaService {
   }
 
   async disable(ctx: TenantContext, user: User, otp: string): Promise<void> {
-    if (!(await this.consumeOtp(user.id, otp, true))) throw new DomainError('invalid_credentials', 'The code is not valid');
+    if (!(await this.consumeOtp(user.id, otp, true))) throw WRONG_CODE();
     await this.db.transaction(async (manager) => {
       await this.remove(manager, user.id);
       await manager.update(User, { id: user.id }, { tfa: false, version: () => 'version + 1', updatedAt: new Date() });

@@ -1,0 +1,57 @@
+import { createTenant, startApp, type TestApp } from './helpers/app.js';
+import { createUser, insertGroup, insertPlan, uniqueEmail } from './helpers/users.js';
+
+/** Listing users costs a fixed number of queries, however many users the page holds. */
+describe('users list query count', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function countQueries(run: () => Promise<unknown>): Promise<number> {
+    const runner = t.dataSource.createQueryRunner();
+    const proto = Object.getPrototypeOf(runner) as { query: (...args: unknown[]) => Promise<unknown> };
+    await runner.release();
+    const original = proto.query;
+    let count = 0;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      count += 1;
+      return original.apply(this, args);
+    };
+    try {
+      await run();
+    } finally {
+      proto.query = original;
+    }
+    return count;
+  }
+
+  it('is the same for 1 user and for 200 users with groups, plans, tags and allow-lists', async () => {
+    const tenant = await createTenant(t);
+    const groups = [await insertGroup(t, tenant.id, 'a', ['users:read']), await insertGroup(t, tenant.id, 'b', ['groups:read'])];
+    const plan = await insertPlan(t, tenant.id, 'p', 3);
+    const body = () => ({
+      email: uniqueEmail('qc'),
+      groups,
+      plans: [{ planId: plan }],
+      clientTags: ['x', 'y'],
+      ipWhitelist: ['10.0.0.0/8'],
+    });
+    await createUser(t, tenant, body());
+    const one = await countQueries(() => t.call('GET', '/api/v2/users?limit=200', { tenant: tenant.id }));
+    for (let i = 0; i < 199; i++) await createUser(t, tenant, body());
+    let page: any;
+    const many = await countQueries(async () => {
+      page = await t.call('GET', '/api/v2/users?limit=200&count=true', { tenant: tenant.id });
+    });
+    expect(page.body.data).toHaveLength(200);
+    expect([...page.body.data[199].permissions].sort()).toEqual(['groups:read', 'users:read']);
+    expect(page.body.data[199].groups).toHaveLength(2);
+    expect(many).toBeLessThanOrEqual(one + 1); // count=true adds the one COUNT query
+    expect(one).toBeGreaterThanOrEqual(2); // the counter does see the page query and its related rows
+    expect(many).toBeLessThan(15);
+  });
+});

@@ -3,96 +3,15 @@ import { PERMISSIONS, type Permission } from '../src/auth/permissions.js';
 import { listRoutes, type RouteInfo } from '../src/auth/route-inventory.js';
 import { createTenant, type Reply, startApp, type TestApp } from './helpers/app.js';
 import { login, PASSWORD } from './helpers/sessions.js';
-import { createUser, insertGroup, insertPlan, uniqueEmail } from './helpers/users.js';
+import { buildFixtures, type Fixtures, SAMPLES } from './helpers/route-samples.js';
+import { createUser, insertGroup, uniqueEmail } from './helpers/users.js';
 
 /**
  * Every registered route, called as every kind of principal. A route without a sample
  * request below fails the suite, so a new route cannot escape the matrix.
  */
 
-interface Fixtures {
-  tenant: any;
-  target: any;
-  groupId: string;
-  planId: string;
-  /** A throwaway user for routes that destroy or end something. */
-  disposableUser(): Promise<any>;
-  disposableTenant(): Promise<any>;
-  disposableGroup(): Promise<string>;
-  disposablePlan(): Promise<string>;
-  disposableSession(): Promise<{ userId: string; sessionId: string }>;
-}
-
-interface Sample {
-  url: string;
-  body?: unknown;
-}
-
 const PLAN_ADMIN = new Set<Permission>(['plans:read', 'plans:write', 'users:read']);
-
-const SAMPLES: Record<string, (f: Fixtures) => Promise<Sample> | Sample> = {
-  'GET /api/v2/audit-events': () => ({ url: '/api/v2/audit-events' }),
-  'POST /api/v2/tenants': () => ({ url: '/api/v2/tenants', body: { slug: `m-${Date.now()}-${Math.round(Math.random() * 1e9)}`, name: 'm' } }),
-  'GET /api/v2/tenants': () => ({ url: '/api/v2/tenants' }),
-  'GET /api/v2/tenants/:id': (f) => ({ url: `/api/v2/tenants/${f.tenant.id}` }),
-  'PATCH /api/v2/tenants/:id': (f) => ({ url: `/api/v2/tenants/${f.tenant.id}`, body: { name: 'Matrix' } }),
-  'DELETE /api/v2/tenants/:id': async (f) => ({ url: `/api/v2/tenants/${(await f.disposableTenant()).id}` }),
-  'GET /api/v2/tenant': () => ({ url: '/api/v2/tenant' }),
-  'PATCH /api/v2/tenant': () => ({ url: '/api/v2/tenant', body: { name: 'Matrix' } }),
-  'GET /api/v2/users': () => ({ url: '/api/v2/users?limit=200' }),
-  'POST /api/v2/users': () => ({ url: '/api/v2/users', body: { email: uniqueEmail('matrix') } }),
-  'GET /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}` }),
-  'PUT /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}`, body: { lastName: 'Put' } }),
-  'PATCH /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}`, body: { lastName: 'Patch' } }),
-  'DELETE /api/v2/users/:id': async (f) => ({ url: `/api/v2/users/${(await f.disposableUser()).id}` }),
-  'GET /api/v2/users/external/:externalId': (f) => ({ url: `/api/v2/users/external/${f.target.externalId}` }),
-  'PUT /api/v2/users/external/:externalId': (f) => ({ url: `/api/v2/users/external/${f.target.externalId}`, body: { lastName: 'Upsert' } }),
-  'PATCH /api/v2/users/external/:externalId': (f) => ({ url: `/api/v2/users/external/${f.target.externalId}`, body: { lastName: 'X' } }),
-  'DELETE /api/v2/users/external/:externalId': async (f) => ({ url: `/api/v2/users/external/${(await f.disposableUser()).externalId}` }),
-  'POST /api/v2/users/:id/actions/:action': (f) => ({ url: `/api/v2/users/${f.target.id}/actions/allow-password-reset` }),
-  'POST /api/v2/users/external/:externalId/actions/:action': (f) => ({
-    url: `/api/v2/users/external/${f.target.externalId}/actions/unlock`,
-  }),
-  'POST /api/v2/users/:id/actions/force-logout': async (f) => ({ url: `/api/v2/users/${(await f.disposableUser()).id}/actions/force-logout` }),
-  'POST /api/v2/users/external/:externalId/actions/force-logout': async (f) => ({
-    url: `/api/v2/users/external/${(await f.disposableUser()).externalId}/actions/force-logout`,
-  }),
-  'POST /api/v2/users/:id/actions/reset-api-key': async (f) => ({ url: `/api/v2/users/${(await f.disposableUser()).id}/actions/reset-api-key` }),
-  'POST /api/v2/users/external/:externalId/actions/reset-api-key': async (f) => ({
-    url: `/api/v2/users/external/${(await f.disposableUser()).externalId}/actions/reset-api-key`,
-  }),
-  'GET /api/v2/users/:id/sessions': (f) => ({ url: `/api/v2/users/${f.target.id}/sessions` }),
-  'DELETE /api/v2/users/:id/sessions/:sessionId': async (f) => {
-    const s = await f.disposableSession();
-    return { url: `/api/v2/users/${s.userId}/sessions/${s.sessionId}` };
-  },
-  'POST /api/v2/users/:id/plans': (f) => ({ url: `/api/v2/users/${f.target.id}/plans`, body: { planId: f.planId } }),
-  'DELETE /api/v2/users/:id/plans/:planId': async (f) => {
-    const planId = await f.disposablePlan();
-    return { url: `/api/v2/users/${f.target.id}/plans/${planId}` };
-  },
-  'GET /api/v2/groups': () => ({ url: '/api/v2/groups' }),
-  'POST /api/v2/groups': () => ({ url: '/api/v2/groups', body: { name: `g-${Date.now()}-${Math.random()}`, permissions: [] } }),
-  'GET /api/v2/groups/:id': (f) => ({ url: `/api/v2/groups/${f.groupId}` }),
-  'PATCH /api/v2/groups/:id': (f) => ({ url: `/api/v2/groups/${f.groupId}`, body: { description: 'matrix' } }),
-  'DELETE /api/v2/groups/:id': async (f) => ({ url: `/api/v2/groups/${await f.disposableGroup()}` }),
-  'GET /api/v2/plans': () => ({ url: '/api/v2/plans' }),
-  'POST /api/v2/plans': () => ({ url: '/api/v2/plans', body: { name: `p-${Date.now()}-${Math.random()}` } }),
-  'GET /api/v2/plans/:id': (f) => ({ url: `/api/v2/plans/${f.planId}` }),
-  'PATCH /api/v2/plans/:id': (f) => ({ url: `/api/v2/plans/${f.planId}`, body: { description: 'matrix' } }),
-  'DELETE /api/v2/plans/:id': async (f) => ({ url: `/api/v2/plans/${await f.disposablePlan()}` }),
-  'GET /api/v2/permissions': () => ({ url: '/api/v2/permissions' }),
-  'GET /api/v2/me': () => ({ url: '/api/v2/me' }),
-  'PATCH /api/v2/me': () => ({ url: '/api/v2/me', body: { lastName: 'Me' } }),
-  'POST /api/v2/me/password': () => ({ url: '/api/v2/me/password', body: { currentPassword: 'not-it', newPassword: 'Whatever-123' } }),
-  'GET /api/v2/me/sessions': () => ({ url: '/api/v2/me/sessions' }),
-  'DELETE /api/v2/me/sessions/:sessionId': () => ({ url: '/api/v2/me/sessions/0190e0b6-0000-7000-8000-000000000000' }),
-  'POST /api/v2/me/tfa/enroll': () => ({ url: '/api/v2/me/tfa/enroll' }),
-  'POST /api/v2/me/tfa/confirm': () => ({ url: '/api/v2/me/tfa/confirm', body: { otp: '000000' } }),
-  'DELETE /api/v2/me/tfa': () => ({ url: '/api/v2/me/tfa', body: { otp: '000000' } }),
-  'POST /api/v2/auth/logout': () => ({ url: '/api/v2/auth/logout' }),
-  'POST /api/v2/signing-keys/rotate': () => ({ url: '/api/v2/signing-keys/rotate' }),
-};
 
 type Caller =
   | { kind: 'none' }
@@ -129,29 +48,7 @@ describe('isolation matrix', () => {
     routes = listRoutes(t.app).filter((r) => r.rule?.kind !== 'public');
     const tenant = await createTenant(t);
     tenantB = await createTenant(t);
-    const groupId = await insertGroup(t, tenant.id, 'matrix-group', ['users:read']);
-    const planId = await insertPlan(t, tenant.id, 'matrix-plan', 10);
-    const target = await createUser(t, tenant, { email: uniqueEmail('target'), externalId: 'matrix-target', password: PASSWORD });
-    let n = 0;
-    f = {
-      tenant,
-      target,
-      groupId,
-      planId,
-      disposableUser: () => createUser(t, tenant, { email: uniqueEmail('gone'), externalId: `gone-${++n}-${Date.now()}` }),
-      disposableTenant: () => createTenant(t),
-      disposableGroup: () => insertGroup(t, tenant.id, `gone-${++n}`, []),
-      disposablePlan: async () => {
-        const id = await insertPlan(t, tenant.id, `gone-${++n}`);
-        await t.call('PATCH', `/api/v2/users/${target.id}`, { tenant: tenant.id, body: { plans: [{ planId }, { planId: id }] } });
-        return id;
-      },
-      disposableSession: async () => {
-        const user = await createUser(t, tenant, { email: uniqueEmail('sess'), password: PASSWORD });
-        const res = await login(t, tenant, user.email);
-        return { userId: user.id, sessionId: res.body.session.id };
-      },
-    };
+    f = await buildFixtures(t, tenant);
     const addUser = async (label: string, body: Record<string, unknown>, permissions: Iterable<Permission>, withKey: boolean) => {
       const user = await createUser(t, tenant, { email: uniqueEmail(label.replace(':', '-')), password: PASSWORD, ...body });
       const perms = new Set(permissions);

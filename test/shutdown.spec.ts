@@ -1,0 +1,113 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freshDatabase, OPERATOR_KEY, TEST_ENCRYPTION_KEY, useMysql } from './helpers/app.js';
+
+/** SIGTERM stops accepting, lets in-flight requests finish, closes the pool and exits 0. */
+describe('graceful shutdown of the built service', () => {
+  let dir: string;
+  let db: { url: string; drop: () => Promise<void> };
+  beforeAll(async () => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    dir = mkdtempSync(join(tmpdir(), 'identity-shutdown-'));
+    db = useMysql ? await freshDatabase() : { url: `sqlite:${join(dir, 'identity.sqlite')}`, drop: async () => undefined };
+  }, 120_000);
+  afterAll(async () => {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function countSessions(url: string): Promise<number> {
+    if (url.startsWith('sqlite:')) {
+      const { default: Sqlite } = await import('better-sqlite3');
+      const conn = new Sqlite(url.slice('sqlite:'.length), { readonly: true });
+      try {
+        return (conn.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+      } finally {
+        conn.close();
+      }
+    }
+    const { createConnection } = await import('mysql2/promise');
+    const conn = await createConnection(url);
+    try {
+      const [rows] = await conn.query('SELECT COUNT(*) AS n FROM sessions');
+      return Number((rows as { n: number }[])[0]!.n);
+    } finally {
+      await conn.end();
+    }
+  }
+
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    server.close();
+    return port;
+  }
+
+  it('finishes in-flight requests and exits 0', async () => {
+    const port = await freePort();
+    const child: ChildProcess = spawn(process.execPath, ['dist/src/main.js'], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        ADMIN_API_KEY: OPERATOR_KEY,
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        LOG_LEVEL: 'warn',
+        LOGIN_RATE_LIMIT: '1000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, 'exit');
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+        if (up) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const json = { 'content-type': 'application/json', 'x-admin-key': OPERATOR_KEY };
+      const slug = `shut-${Date.now()}`;
+      const tenant = await (await fetch(`${base}/api/v2/tenants`, { method: 'POST', headers: json, body: JSON.stringify({ slug, name: 's' }) })).json();
+      const user = await fetch(`${base}/api/v2/users`, {
+        method: 'POST',
+        headers: { ...json, 'x-tenant-id': tenant.id },
+        body: JSON.stringify({ email: 'shutdown@example.com', password: 'Long-enough-1' }),
+      });
+      expect(user.status).toBe(201);
+
+      // Logins take tens of milliseconds each (argon2id), so many are in flight at SIGTERM.
+      const inFlight = Array.from({ length: 24 }, () =>
+        fetch(`${base}/api/v2/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ tenant: slug, email: 'shutdown@example.com', password: 'Long-enough-1' }),
+        }).then((r) => r.status, (e: Error) => e.message),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGTERM');
+      const statuses = await Promise.all(inFlight);
+      // Requests already running finish; ones arriving after SIGTERM are refused (503 or no connection).
+      const answered = statuses.filter((s) => s === 200).length;
+      expect(statuses.filter((s) => s !== 200 && s !== 503 && typeof s === 'number')).toEqual([]);
+      expect(answered).toBeGreaterThanOrEqual(8);
+      const [code] = await exited;
+      expect(code).toBe(0);
+      await expect(fetch(`${base}/health`)).rejects.toThrow();
+      expect(output).not.toMatch(/"level":(50|60)/);
+      // Every login that was answered 200 was committed before the pool closed.
+      expect(await countSessions(db.url)).toBe(answered);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

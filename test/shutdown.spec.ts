@@ -1,17 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshDatabase, OPERATOR_KEY, TEST_ENCRYPTION_KEY, useMysql } from './helpers/app.js';
+import { freshDatabase, useMysql } from './helpers/app.js';
+import { buildService, operatorJson, startService } from './helpers/service-process.js';
 
 /** SIGTERM stops accepting, lets in-flight requests finish, closes the pool and exits 0. */
 describe('graceful shutdown of the built service', () => {
   let dir: string;
   let db: { url: string; drop: () => Promise<void> };
   beforeAll(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    buildService();
     dir = mkdtempSync(join(tmpdir(), 'identity-shutdown-'));
     db = useMysql ? await freshDatabase() : { url: `sqlite:${join(dir, 'identity.sqlite')}`, drop: async () => undefined };
   }, 120_000);
@@ -40,44 +38,12 @@ describe('graceful shutdown of the built service', () => {
     }
   }
 
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    server.close();
-    return port;
-  }
-
   it('finishes in-flight requests and exits 0', async () => {
-    const port = await freePort();
-    const child: ChildProcess = spawn(process.execPath, ['dist/src/main.js'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        ADMIN_API_KEY: OPERATOR_KEY,
-        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-        LOG_LEVEL: 'warn',
-        LOGIN_RATE_LIMIT: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, 'exit');
-    const base = `http://127.0.0.1:${port}`;
+    const { child, base, output, exited } = await startService(db.url);
     try {
-      for (let i = 0; i < 100; i++) {
-        const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const json = { 'content-type': 'application/json', 'x-admin-key': OPERATOR_KEY };
+      const json = operatorJson;
       const slug = `shut-${Date.now()}`;
-      const tenant = await (await fetch(`${base}/api/v2/tenants`, { method: 'POST', headers: json, body: JSON.stringify({ slug, name: 's' }) })).json();
+      const tenant = (await (await fetch(`${base}/api/v2/tenants`, { method: 'POST', headers: json, body: JSON.stringify({ slug, name: 's' }) })).json()) as { id: string };
       const user = await fetch(`${base}/api/v2/users`, {
         method: 'POST',
         headers: { ...json, 'x-tenant-id': tenant.id },
@@ -103,7 +69,7 @@ describe('graceful shutdown of the built service', () => {
       const [code] = await exited;
       expect(code).toBe(0);
       await expect(fetch(`${base}/health`)).rejects.toThrow();
-      expect(output).not.toMatch(/"level":(50|60)/);
+      expect(output()).not.toMatch(/"level":(50|60)/);
       // Every login that was answered 200 was committed before the pool closed.
       expect(await countSessions(db.url)).toBe(answered);
     } finally {

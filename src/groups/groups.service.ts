@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { Permission } from '../auth/permissions.js';
+import type { TenantContext } from '../auth/request-context.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { DomainError } from '../common/errors.js';
+import { isUuid, newId } from '../common/ids.js';
+import { Database, type UniqueRule } from '../database/database.service.js';
+import { User } from '../users/user.entity.js';
+import type { CreateGroupDto, UpdateGroupDto } from './dto/group.dto.js';
+import { Group } from './group.entity.js';
+import { parsePermissions, ungrantable } from './group-permissions.js';
+
+const UNIQUE_RULES: UniqueRule[] = [
+  { index: 'uq_groups_tenant_name', column: 'name', code: 'name_taken', detail: 'A group with this name already exists' },
+];
+
+function checkGrantable(ctx: TenantContext, before: readonly Permission[], after: readonly Permission[]): void {
+  const lacking = ungrantable(ctx.principal, before, after);
+  if (lacking.length) {
+    throw new DomainError('forbidden', `Only an admin may grant permissions it does not hold itself: ${lacking.join(', ')}`);
+  }
+}
+
+/** MySQL row locks; SQLite needs none, its transactions are serialized by Database. */
+type RowLock = 'pessimistic_write' | 'pessimistic_read';
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(ctx: TenantContext, id: string): Promise<Group> {
+    return this.find(this.dataSource.manager, ctx.tenantId, id);
+  }
+
+  /** Oldest first (ids are time-ordered), keyset by id like the other lists. */
+  async list(ctx: TenantContext, limit: number, after?: string): Promise<{ groups: Group[]; nextCursor: string | null }> {
+    const qb = this.dataSource
+      .getRepository(Group)
+      .createQueryBuilder('g')
+      .where('g.tenant_id = :tenantId', { tenantId: ctx.tenantId })
+      .orderBy('g.id', 'ASC')
+      .limit(limit + 1);
+    if (after !== undefined) qb.andWhere('g.id > :lastId', { lastId: String(decodeCursor(after, 1)[0]) });
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { groups: page, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+  }
+
+  async create(ctx: TenantContext, input: CreateGroupDto): Promise<Group> {
+    const permissions = parsePermissions(input.permissions ?? []);
+    checkGrantable(ctx, [], permissions);
+    const now = new Date();
+    const group = Object.assign(new Group(), {
+      id: newId(),
+      tenantId: ctx.tenantId,
+      name: input.name,
+      description: input.description ?? null,
+      permissions,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies Omit<Group, 'tenant'>);
+    try {
+      await this.db.transaction(async (manager) => {
+        await manager.insert(Group, group);
+        await this.audit.recordFor(manager, ctx, 'group.created', { type: 'group', id: group.id });
+      });
+    } catch (error) {
+      Database.rethrowUnique(error, UNIQUE_RULES);
+    }
+    return group;
+  }
+
+  /** Only the fields sent change; a new permission set replaces the old one whole. */
+  async update(ctx: TenantContext, id: string, input: UpdateGroupDto): Promise<Group> {
+    const permissions = input.permissions === undefined ? undefined : parsePermissions(input.permissions);
+    try {
+      return await this.db.transaction(async (manager) => {
+        const group = await this.find(manager, ctx.tenantId, id, 'pessimistic_write');
+        if (permissions !== undefined) {
+          checkGrantable(ctx, group.permissions, permissions);
+          group.permissions = permissions;
+        }
+        if (input.name !== undefined) group.name = input.name;
+        if (input.description !== undefined) group.description = input.description;
+        group.updatedAt = new Date();
+        await manager.update(
+          Group,
+          { id: group.id, tenantId: ctx.tenantId },
+          { name: group.name, description: group.description, permissions: group.permissions, updatedAt: group.updatedAt },
+        );
+        await this.audit.recordFor(manager, ctx, 'group.updated', { type: 'group', id: group.id });
+        return group;
+      });
+    } catch (error) {
+      Database.rethrowUnique(error, UNIQUE_RULES);
+    }
+  }
+
+  /**
+   * The memberships go with the group (user_groups cascades from groups). The members'
+   * representation loses the group, so their version moves on and a stale If-Match fails.
+   */
+  async remove(ctx: TenantContext, id: string): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const group = await this.find(manager, ctx.tenantId, id);
+      // Users first, then the group: the order in which a user update takes its locks.
+      await manager
+        .createQueryBuilder()
+        .update(User)
+        .set({ version: () => 'version + 1', updatedAt: new Date() })
+        .where('tenant_id = :tenantId', { tenantId: ctx.tenantId })
+        .andWhere('id IN (SELECT ug.user_id FROM user_groups ug WHERE ug.tenant_id = :tenantId AND ug.group_id = :groupId)', {
+          groupId: group.id,
+        })
+        .execute();
+      const result = await manager.delete(Group, { id: group.id, tenantId: ctx.tenantId });
+      if (!result.affected) throw DomainError.notFound('Group');
+      await this.audit.recordFor(manager, ctx, 'group.deleted', { type: 'group', id: group.id });
+    });
+  }
+
+
+  private async find(manager: EntityManager, tenantId: string, id: string, lock?: RowLock): Promise<Group> {
+    if (!isUuid(id)) throw DomainError.notFound('Group');
+    const qb = manager
+      .createQueryBuilder(Group, 'g')
+      .where('g.tenant_id = :tenantId', { tenantId })
+      .andWhere('g.id = :id', { id: id.toLowerCase() });
+    // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
+    if (lock && !this.db.isSqlite) qb.setLock(lock);
+    const group = await qb.getOne();
+    if (!group) throw DomainError.notFound('Group');
+    return group;
+  }
+}

@@ -14,6 +14,7 @@ import type { UserWithRelations } from './dto/user-response.dto.js';
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
+import { assertKeepsAnAdmin, assertMayGrant } from './privileges.js';
 import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
@@ -172,6 +173,7 @@ export class UsersService {
     let loaded: UserWithRelations;
     try {
       loaded = await this.db.transaction(async (manager) => {
+        await assertMayGrant(manager, ctx, input, null);
         await manager.insert(User, user);
         await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, true);
         await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
@@ -191,6 +193,8 @@ export class UsersService {
       return await this.db.transaction(async (manager) => {
         const user = await this.findUser(manager, ctx.tenantId, ref, true);
         checkVersion(ifMatch, user.version);
+        await assertMayGrant(manager, ctx, input, user);
+        await assertKeepsAnAdmin(manager, user, input);
         const now = new Date();
         const changes: Partial<User> = { ...this.scalarChanges(input), version: user.version + 1, updatedAt: now };
         if (passwordHash !== undefined) changes.passwordHash = passwordHash;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RequestContext } from '../auth/request-context.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { pageById } from '../common/pagination.js';
 import { newId } from '../common/ids.js';
 import { AuditEvent } from './audit-event.entity.js';
 
@@ -76,23 +76,11 @@ export class AuditService {
 
   /** Oldest first, keyset by id: a consumer polls with the last `nextCursor` to get what is new. */
   async list(tenantId: string, query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
-    const qb = this.dataSource
-      .getRepository(AuditEvent)
-      .createQueryBuilder('e')
-      .where('e.tenant_id = :tenantId', { tenantId })
-      .orderBy('e.id', 'ASC')
-      .limit(query.limit + 1);
+    const qb = this.dataSource.getRepository(AuditEvent).createQueryBuilder('e').where('e.tenant_id = :tenantId', { tenantId });
     if (query.action !== undefined) qb.andWhere('e.action = :action', { action: query.action });
     if (query.actorId !== undefined) qb.andWhere('e.actor_id = :actorId', { actorId: query.actorId });
     if (query.targetId !== undefined) qb.andWhere('e.target_id = :targetId', { targetId: query.targetId });
-    if (query.after !== undefined) {
-      const [lastId] = decodeCursor(query.after, 1);
-      qb.andWhere('e.id > :lastId', { lastId: String(lastId) });
-    }
-    const rows = await qb.getMany();
-    const hasMore = rows.length > query.limit;
-    const events = hasMore ? rows.slice(0, query.limit) : rows;
-    const last = events.at(-1);
-    return { events, nextCursor: hasMore && last ? encodeCursor([last.id]) : null };
+    const { rows, nextCursor } = await pageById(qb, query.limit, query.after);
+    return { events: rows, nextCursor };
   }
 }

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Permission } from '../auth/permissions.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
@@ -40,17 +40,9 @@ export class GroupsService {
 
   /** Oldest first (ids are time-ordered), keyset by id like the other lists. */
   async list(ctx: TenantContext, limit: number, after?: string): Promise<{ groups: Group[]; nextCursor: string | null }> {
-    const qb = this.dataSource
-      .getRepository(Group)
-      .createQueryBuilder('g')
-      .where('g.tenant_id = :tenantId', { tenantId: ctx.tenantId })
-      .orderBy('g.id', 'ASC')
-      .limit(limit + 1);
-    if (after !== undefined) qb.andWhere('g.id > :lastId', { lastId: String(decodeCursor(after, 1)[0]) });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { groups: page, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    const qb = this.dataSource.getRepository(Group).createQueryBuilder('g').where('g.tenant_id = :tenantId', { tenantId: ctx.tenantId });
+    const { rows, nextCursor } = await pageById(qb, limit, after);
+    return { groups: rows, nextCursor };
   }
 
   async create(ctx: TenantContext, input: CreateGroupDto): Promise<Group> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
@@ -35,17 +35,9 @@ export class PlansService {
 
   /** Oldest first (ids are time-ordered), keyset by id like the other lists. */
   async list(ctx: TenantContext, limit: number, after?: string): Promise<{ plans: Plan[]; nextCursor: string | null }> {
-    const qb = this.dataSource
-      .getRepository(Plan)
-      .createQueryBuilder('p')
-      .where('p.tenant_id = :tenantId', { tenantId: ctx.tenantId })
-      .orderBy('p.id', 'ASC')
-      .limit(limit + 1);
-    if (after !== undefined) qb.andWhere('p.id > :lastId', { lastId: String(decodeCursor(after, 1)[0]) });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { plans: page, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    const qb = this.dataSource.getRepository(Plan).createQueryBuilder('p').where('p.tenant_id = :tenantId', { tenantId: ctx.tenantId });
+    const { rows, nextCursor } = await pageById(qb, limit, after);
+    return { plans: rows, nextCursor };
   }
 
   async create(ctx: TenantContext, input: CreatePlanDto): Promise<Plan> {

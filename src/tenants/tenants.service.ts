@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
@@ -47,12 +47,8 @@ export class TenantsService {
   }
 
   async list(limit: number, after?: string): Promise<{ tenants: Tenant[]; nextCursor: string | null }> {
-    const qb = this.dataSource.getRepository(Tenant).createQueryBuilder('t').orderBy('t.id', 'ASC').limit(limit + 1);
-    if (after !== undefined) qb.where('t.id > :lastId', { lastId: String(decodeCursor(after, 1)[0]) });
-    const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { tenants: page, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    const { rows, nextCursor } = await pageById(this.dataSource.getRepository(Tenant).createQueryBuilder('t'), limit, after);
+    return { tenants: rows, nextCursor };
   }
 
   async create(context: RequestContext, input: CreateTenantDto): Promise<Tenant> {

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
@@ -8,10 +9,14 @@ import type { AppConfig } from '../config/app-config.js';
  */
 export function loggerParams(config: AppConfig): Params {
   return {
+    // Nest 12's route syntax: every path, including the root.
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
       genReqId: (req: IncomingMessage) => String((req as IncomingMessage & { id?: unknown }).id ?? ''),
       customAttributeKeys: { reqId: 'requestId' },
+      // Every line logged while a request runs carries its id at the top level.
+      customProps: (req: IncomingMessage) => ({ requestId: (req as IncomingMessage & { id?: unknown }).id }),
       redact: {
         paths: ['req.headers.authorization', 'req.headers["x-admin-key"]', 'req.headers.cookie', '*.password', '*.newPassword', '*.currentPassword'],
         censor: '[redacted]',

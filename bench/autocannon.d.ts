@@ -7,8 +7,8 @@ declare module 'autocannon' {
     duration?: number;
   }
   interface Result {
-    latency: { p50: number; p99: number; average: number };
-    requests: { average: number };
+    latency: { p50: number; p90: number; p99: number; average: number; max: number };
+    requests: { average: number; total: number };
     non2xx: number;
     errors: number;
   }

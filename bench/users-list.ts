@@ -1,166 +1,336 @@
 /**
  * Issue 3 "Speed": p99 latency of the user list on MariaDB with 1,000,000 users in one tenant
- * and 100,000 in each of four others.
+ * and 100,000 in each of four others, each figure printed next to a baseline measured in the
+ * same run at the same concurrency: a raw mysql2 point select by primary key.
  *
- *   npx tsx bench/users-list.ts                        # full size (seeding takes minutes)
- *   BENCH_USERS_SCALE=0.01 npx tsx bench/users-list.ts # quick run
+ *   npx tsc -p tsconfig.json && node dist/bench/users-list.js                  # full size
+ *   npx tsc -p tsconfig.json && BENCH_USERS_SCALE=0.01 node dist/bench/users-list.js
  *
- * BENCH_MYSQL_URL names the server (default mysql://root@127.0.0.1:3306); the database
- * identity_bench is dropped and recreated. BENCH_DURATION (seconds per scenario, default 10)
- * and BENCH_CONNECTIONS (default 10) tune autocannon. The app runs in this process.
+ * The service runs as it ships, in its own process (`node dist/src/main.js`, LOG_LEVEL=warn);
+ * autocannon and the baseline run in this one, so the load generator never shares the
+ * server's event loop.
+ *
+ * Data: the database identity_bench_<scale> (e.g. identity_bench_1, identity_bench_0_01) is
+ * reused when it already holds the five bench tenants at their full size, so a re-run skips
+ * seeding; otherwise it is dropped and seeded again with multi-row INSERTs (unique and
+ * foreign-key checks off for the session: the generated rows are unique by construction).
+ * Drop it by hand to free the disk: DROP DATABASE identity_bench_1.
+ *
+ * MariaDB: the default 128 MiB InnoDB buffer pool cannot hold the users table and its indexes
+ * at full size, so the benchmark raises innodb_buffer_pool_size (dynamic since 10.2) to
+ * BENCH_BUFFER_POOL_MB (default 2048) with SET GLOBAL when it is smaller, says so, and sets
+ * it back when it ends.
+ *
+ * Environment: BENCH_MYSQL_URL (server, default mysql://root@127.0.0.1:3306),
+ * BENCH_CONNECTIONS (comma-separated concurrencies, default "1,10"), BENCH_DURATION (seconds
+ * per measurement, default 10), BENCH_CPU_PROF (a directory: the server runs with --cpu-prof
+ * and writes its profile there on exit; summarise it with dist/bench/cpuprofile-top.js).
  */
-import 'reflect-metadata';
 import autocannon from 'autocannon';
-import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createConnection, createPool, type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { v7 as uuidv7 } from 'uuid';
-import { createApp } from '../src/bootstrap.js';
 import { encodeCursor } from '../src/common/cursor.js';
-import { loadConfig } from '../src/config/app-config.js';
 
 const SCALE = Number(process.env.BENCH_USERS_SCALE ?? '1');
-const SERVER = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const SERVER = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
 const DURATION = Number(process.env.BENCH_DURATION ?? '10');
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? '10');
-const DB = 'identity_bench';
-const BATCH = 5000;
+const CONCURRENCIES = (process.env.BENCH_CONNECTIONS ?? '1,10').split(',').map(Number);
+const BUFFER_POOL_BYTES = Number(process.env.BENCH_BUFFER_POOL_MB ?? '2048') * 1024 * 1024;
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+const DB = `identity_bench_${String(SCALE).replace(/\W/g, '_')}`;
+const DB_URL = `${SERVER}/${DB}`;
+const BATCH = 10_000;
+const WARMUP_SECONDS = 2;
 const ADMIN_KEY = 'bench-operator-key-0123456789';
 const TENANT_SIZES = [1_000_000, 100_000, 100_000, 100_000, 100_000].map((n) => Math.max(10, Math.round(n * SCALE)));
+const SEED_START = Date.UTC(2020, 0, 1);
 const FIRST = ['Ann', 'Bob', 'Carla', 'Dmitri', 'Eve', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kemal', 'Lia', 'Mary', 'Noor', 'Omar', 'Pia'];
 const LAST = ['Smith', 'Jones', 'García', 'Müller', 'Rossi', 'Kowalski', 'Nguyen', 'Ito', 'Okafor', 'Silva'];
+const USER_COLUMNS =
+  'id, tenant_id, external_id, name, first_name, last_name, username, email, phone, active, admin, plan_admin, tfa, reset_password, ' +
+  'reset_tfa, password_reset_allowed, can_view_masked_data, only_sees_readable, sessions_limit, password_hash, version, ' +
+  'last_login_at, last_action_at, locked_until, failed_logins, created_at, updated_at';
 
 const mysqlDate = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
+const slugOf = (index: number): string => `bench-${index}`;
+const emailOf = (index: number, i: number): string => `user${i}@tenant${index}.example.com`;
 
 function p99(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
 }
 
-interface Seeded {
-  tenantId: string;
-  size: number;
-  /** createdAt and id of the row at the middle of the big tenant, for the deep cursor. */
-  middle?: { createdAt: Date; id: string };
-  sampleEmail: string;
-  sampleId: string;
+// ---------------------------------------------------------------------------------- data
+
+/** True when every bench tenant exists with exactly its size (a tenant row is written last). */
+async function isSeeded(admin: Connection): Promise<boolean> {
+  const [dbs] = await admin.query<RowDataPacket[]>('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [DB]);
+  if (!dbs.length) return false;
+  const [tables] = await admin.query<RowDataPacket[]>(
+    "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name IN ('tenants', 'users')",
+    [DB],
+  );
+  if (tables.length !== 2) return false;
+  for (const [index, size] of TENANT_SIZES.entries()) {
+    const [rows] = await admin.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM ${DB}.users u JOIN ${DB}.tenants t ON t.id = u.tenant_id WHERE t.slug = ?`,
+      [slugOf(index)],
+    );
+    if (Number(rows[0]!.n) !== size) return false;
+  }
+  return true;
 }
 
-async function seedTenant(conn: Connection, index: number, size: number, start: number): Promise<Seeded> {
+function userRow(tenantId: string, index: number, i: number, size: number): unknown[] {
+  const created = new Date(SEED_START + i * 1000);
+  const first = FIRST[i % FIRST.length]!;
+  const last = LAST[(i * 7) % LAST.length]!;
+  const login = i % 3 === 0 ? null : mysqlDate(new Date(SEED_START + ((i * 7919) % size) * 1000));
+  // Ids follow created_at, as the service's UUIDv7 ids do, so the primary key grows in order.
+  const id = uuidv7({ msecs: created.getTime(), seq: i });
+  const at = mysqlDate(created);
+  return [id, tenantId, i % 2 ? `ext-${i}` : null, `${first} ${last}`, first, last, null, emailOf(index, i), null, i % 10 === 0 ? 0 : 1,
+    i % 1000 === 0 ? 1 : 0, i % 500 === 0 ? 1 : 0, 0, 0, 0, 1, 0, 0, null, null, 1, login, null, null, 0, at, at];
+}
+
+/** Users first, the tenant row last: a tenant that exists is complete (see isSeeded). */
+async function seedTenant(conn: Connection, index: number, size: number): Promise<void> {
   const tenantId = uuidv7();
-  const now = mysqlDate(new Date());
-  await conn.query(
-    'INSERT INTO tenants (id, slug, name, active, password_min_length, lockout_threshold, lockout_minutes, sessions_limit_default, access_token_ttl_seconds, refresh_token_ttl_seconds, created_at, updated_at) VALUES (?, ?, ?, 1, 8, 5, 15, NULL, 900, 2592000, ?, ?)',
-    [tenantId, `bench-${index}`, `Bench ${index}`, now, now],
-  );
-  const seeded: Seeded = { tenantId, size, sampleEmail: '', sampleId: '' };
-  const middle = Math.floor(size / 2);
+  let pending: Promise<unknown> = Promise.resolve();
   for (let offset = 0; offset < size; offset += BATCH) {
     const rows: unknown[][] = [];
-    for (let i = offset; i < Math.min(size, offset + BATCH); i++) {
-      const created = new Date(start + i * 1000);
-      const id = uuidv7({ msecs: created.getTime(), seq: i });
-      const first = FIRST[i % FIRST.length]!;
-      const last = LAST[(i * 7) % LAST.length]!;
-      const email = `user${i}@tenant${index}.example.com`;
-      const login = i % 3 === 0 ? null : mysqlDate(new Date(start + ((i * 7919) % size) * 1000));
-      rows.push([id, tenantId, i % 2 ? `ext-${i}` : null, `${first} ${last}`, first, last, null, email, null, i % 10 === 0 ? 0 : 1,
-        i % 1000 === 0 ? 1 : 0, i % 500 === 0 ? 1 : 0, 0, 0, 0, 1, 0, 0, null, null, 1, login, null, null, 0, mysqlDate(created), mysqlDate(created)]);
-      if (i === middle) seeded.middle = { createdAt: created, id };
-      if (i === Math.floor(size * 0.73)) {
-        seeded.sampleEmail = email;
-        seeded.sampleId = id;
-      }
-    }
-    await conn.query(
-      'INSERT INTO users (id, tenant_id, external_id, name, first_name, last_name, username, email, phone, active, admin, plan_admin, tfa, reset_password, reset_tfa, password_reset_allowed, can_view_masked_data, only_sees_readable, sessions_limit, password_hash, version, last_login_at, last_action_at, locked_until, failed_logins, created_at, updated_at) VALUES ?',
-      [rows],
-    );
-    if (size >= 100_000 && (offset / BATCH) % 20 === 0) process.stdout.write(`  tenant ${index}: ${offset + rows.length}/${size}\r`);
+    for (let i = offset; i < Math.min(size, offset + BATCH); i++) rows.push(userRow(tenantId, index, i, size));
+    // Build the next batch while the server inserts this one.
+    await pending;
+    pending = conn.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ?`, [rows]);
+    if (size >= 100_000) process.stdout.write(`  tenant ${index}: ${offset + rows.length}/${size}\r`);
   }
-  return seeded;
+  await pending;
+  const now = mysqlDate(new Date());
+  await conn.query(
+    'INSERT INTO tenants (id, slug, name, active, password_min_length, lockout_threshold, lockout_minutes, sessions_limit_default, ' +
+      'access_token_ttl_seconds, refresh_token_ttl_seconds, created_at, updated_at) VALUES (?, ?, ?, 1, 8, 5, 15, NULL, 900, 2592000, ?, ?)',
+    [tenantId, slugOf(index), `Bench ${index}`, now, now],
+  );
 }
 
-async function measure(title: string, url: string, headers: Record<string, string>): Promise<number> {
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${title}: ${result.non2xx} non-2xx replies, ${result.errors} errors`);
-  return result.latency.p99;
+async function seed(): Promise<void> {
+  const conn = await createConnection({ uri: DB_URL, timezone: 'Z' });
+  const started = performance.now();
+  await conn.query('SET SESSION unique_checks = 0, foreign_key_checks = 0');
+  for (const [index, size] of TENANT_SIZES.entries()) await seedTenant(conn, index, size);
+  await conn.query('ANALYZE TABLE users');
+  await conn.end();
+  const total = TENANT_SIZES.reduce((a, b) => a + b, 0);
+  console.log(`\nseeded ${total} users in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
+
+interface Target {
+  tenantId: string;
+  middle: { createdAt: Date; id: string };
+  sample: { email: string; id: string };
+}
+
+/** The big tenant, its middle row (for the deep cursor) and a row to find by email. */
+async function target(conn: Connection): Promise<Target> {
+  const size = TENANT_SIZES[0]!;
+  const [tenants] = await conn.query<RowDataPacket[]>('SELECT id FROM tenants WHERE slug = ?', [slugOf(0)]);
+  const tenantId = String(tenants[0]!.id);
+  const byEmail = async (email: string) => {
+    const [rows] = await conn.query<RowDataPacket[]>('SELECT id, created_at FROM users WHERE tenant_id = ? AND email = ?', [tenantId, email]);
+    return { id: String(rows[0]!.id), createdAt: rows[0]!.created_at as Date, email };
+  };
+  const middle = await byEmail(emailOf(0, Math.floor(size / 2)));
+  const sample = await byEmail(emailOf(0, Math.floor(size * 0.73)));
+  return { tenantId, middle, sample };
+}
+
+// ------------------------------------------------------------------------------- server
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const address = probe.address();
+  probe.close();
+  if (typeof address !== 'object' || !address) throw new Error('no free port');
+  return address.port;
+}
+
+async function startServer(): Promise<{ base: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+  const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, main], {
+    env: { ...process.env, DATABASE_URL: DB_URL, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000; // the first start of a fresh database runs every migration
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
+    const up = await fetch(`${base}/health`).then((res) => res.ok, () => false);
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error('the server did not become healthy');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return { base, child, stop };
+}
+
+// -------------------------------------------------------------------------- measurement
+
+async function httpLoad(url: string, headers: Record<string, string>, connections: number): Promise<Load> {
+  await autocannon({ url, headers, connections, duration: WARMUP_SECONDS });
+  const result = await autocannon({ url, headers, connections, duration: DURATION });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx replies, ${result.errors} errors`);
+  return { p99: result.latency.p99, perSecond: result.requests.average };
+}
+
+interface Load {
+  p99: number;
+  perSecond: number;
+}
+
+/** Baseline: a primary-key lookup over the same driver, `connections` callers at once. */
+async function pointSelectLoad(pool: Pool, id: string, connections: number, seconds: number): Promise<Load> {
+  const samples: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        await pool.query('SELECT * FROM users WHERE id = ?', [id]);
+        samples.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { p99: p99(samples), perSecond: samples.length / seconds };
+}
+
+interface Figure {
+  name: string;
+  connections: number;
+  load: Load;
+  target: number;
+  baseline: Load;
+}
+
+function printTable(figures: Figure[]): void {
+  const header = ['figure', 'conns', 'p99 ms', 'target ms', 'baseline p99 ms', 'ratio', 'result', 'req/s', 'baseline q/s'];
+  const rows = figures.map((f) => [
+    f.name,
+    String(f.connections),
+    f.load.p99.toFixed(2),
+    String(f.target),
+    f.baseline.p99.toFixed(2),
+    `${(f.load.p99 / f.baseline.p99).toFixed(1)}x`,
+    f.load.p99 < f.target ? 'pass' : 'FAIL',
+    f.load.perSecond.toFixed(0),
+    f.baseline.perSecond.toFixed(0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of rows) console.log(line(r));
+  console.log('baseline: raw mysql2 SELECT * FROM users WHERE id = ? at the same concurrency; ratio = p99 / baseline p99;');
+  console.log('req/s and baseline q/s: throughput over the measurement (all on this one machine)');
+}
+
+// --------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  console.log(`users-list benchmark: scale ${SCALE}, tenants of ${TENANT_SIZES.join(', ')} users`);
+  console.log(`users-list benchmark: scale ${SCALE}, tenants of ${TENANT_SIZES.join(', ')} users, database ${DB}`);
   const admin = await createConnection(SERVER);
-  await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  const dbUrl = `${SERVER.replace(/\/$/, '')}/${DB}`;
-
-  // The app runs the migrations, so the schema is exactly the one that ships.
-  const app = await createApp(loadConfig({ DATABASE_URL: dbUrl, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' }), { logs: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-  const conn = await createConnection({ uri: dbUrl, timezone: 'Z' });
-  const seedStart = performance.now();
-  const tenants: Seeded[] = [];
-  const start = Date.UTC(2020, 0, 1);
-  for (const [index, size] of TENANT_SIZES.entries()) tenants.push(await seedTenant(conn, index, size, start));
-  await conn.query('ANALYZE TABLE users');
-  console.log(`seeded ${TENANT_SIZES.reduce((a, b) => a + b, 0)} users in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
-
-  const big = tenants[0]!;
-  const headers = { 'x-admin-key': ADMIN_KEY, 'x-tenant-id': big.tenantId };
-  const deepCursor = encodeCursor([big.middle!.createdAt.toISOString(), big.middle!.id]);
-  const urls = {
-    first: `${base}/api/v2/users?limit=50`,
-    deep: `${base}/api/v2/users?limit=50&after=${deepCursor}`,
-    email: `${base}/api/v2/users?filter[email]=${encodeURIComponent(big.sampleEmail)}`,
-  };
-
-  // Sanity: the deep page starts right after the middle row, the email filter finds one user.
-  const deep = (await (await fetch(urls.deep, { headers })).json()) as { data: { createdAt: string }[] };
-  if (deep.data.length !== 50 || Date.parse(deep.data[0]!.createdAt) <= big.middle!.createdAt.getTime()) throw new Error('deep page is wrong');
-  const byEmail = (await (await fetch(urls.email, { headers })).json()) as { data: { id: string }[] };
-  if (byEmail.data.length !== 1 || byEmail.data[0]!.id !== big.sampleId) throw new Error('email filter is wrong');
-
-  console.log('\nquery plans (EXPLAIN):');
-  const plans: [string, string, unknown[]][] = [
-    ['first page', 'SELECT * FROM users u WHERE u.tenant_id = ? ORDER BY u.created_at, u.id LIMIT 51', [big.tenantId]],
-    [
-      'deep page',
-      'SELECT * FROM users u WHERE u.tenant_id = ? AND (u.created_at >= ? AND (u.created_at > ? OR u.id > ?)) ORDER BY u.created_at, u.id LIMIT 51',
-      [big.tenantId, mysqlDate(big.middle!.createdAt), mysqlDate(big.middle!.createdAt), big.middle!.id],
-    ],
-    ['filter[email]', 'SELECT * FROM users u WHERE u.tenant_id = ? AND u.email = ? ORDER BY u.created_at, u.id LIMIT 21', [big.tenantId, big.sampleEmail]],
-    ['sort=-lastLoginAt', 'SELECT * FROM users u WHERE u.tenant_id = ? ORDER BY u.last_login_at DESC, u.id DESC LIMIT 51', [big.tenantId]],
-    ['sort=name, filter[name]', "SELECT * FROM users u WHERE u.tenant_id = ? AND u.name LIKE 'Mar%' ORDER BY u.name, u.id LIMIT 51", [big.tenantId]],
-  ];
-  for (const [title, sql, params] of plans) {
-    const [rows] = await conn.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params);
-    for (const r of rows) console.log(`  ${title.padEnd(24)} type=${r.type} key=${r.key} rows=${r.rows} extra=${r.Extra ?? ''}`);
+  const [[pool]] = await admin.query<RowDataPacket[]>('SELECT @@innodb_buffer_pool_size AS size');
+  const originalPool = Number(pool!.size);
+  if (originalPool < BUFFER_POOL_BYTES) {
+    await admin.query('SET GLOBAL innodb_buffer_pool_size = ?', [BUFFER_POOL_BYTES]);
+    console.log(`MariaDB: SET GLOBAL innodb_buffer_pool_size = ${BUFFER_POOL_BYTES / 2 ** 20} MiB (was ${originalPool / 2 ** 20} MiB; restored at the end)`);
   }
 
-  // Baseline: what one primary-key lookup costs over the same driver, one connection.
-  const samples: number[] = [];
-  for (let i = 0; i < 3000; i++) {
-    const t0 = performance.now();
-    await conn.query('SELECT * FROM users WHERE id = ?', [big.sampleId]);
-    samples.push(performance.now() - t0);
-  }
-  await conn.end();
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    const reuse = await isSeeded(admin);
+    if (!reuse) {
+      await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+      await admin.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    }
+    // The server runs the migrations, so the schema is exactly the one that ships.
+    server = await startServer();
+    if (reuse) console.log(`reusing the seeded database ${DB}`);
+    else await seed();
 
-  console.log(`\nautocannon: ${CONNECTIONS} connections, ${DURATION} s per scenario`);
-  const firstP99 = await measure('first page', urls.first, headers);
-  const deepP99 = await measure('deep page', urls.deep, headers);
-  const emailP99 = await measure('filter[email]', urls.email, headers);
-  const row = (name: string, value: number, target?: number) =>
-    console.log(`  ${name.padEnd(44)} p99 ${value.toFixed(2).padStart(8)} ms${target === undefined ? '' : `   target ${target} ms   ${value <= target ? 'OK' : 'MISSED'}`}`);
-  console.log('\nresults:');
-  row('GET /api/v2/users?limit=50 (first page)', firstP99, 20);
-  row(`GET ...&after=<row ${big.size >> 1}> (deep page)`, deepP99, 20);
-  row('GET ...?filter[email]=', emailP99, 5);
-  row('baseline: mysql2 point select by primary key', p99(samples));
-  await app.close();
+    const conn = await createConnection({ uri: DB_URL, timezone: 'Z' });
+    const big = await target(conn);
+    const headers = { 'x-admin-key': ADMIN_KEY, 'x-tenant-id': big.tenantId };
+    const deepCursor = encodeCursor([big.middle.createdAt.toISOString(), big.middle.id]);
+    const urls = {
+      first: `${server.base}/api/v2/users?limit=50`,
+      deep: `${server.base}/api/v2/users?limit=50&after=${deepCursor}`,
+      email: `${server.base}/api/v2/users?filter[email]=${encodeURIComponent(big.sample.email)}`,
+    };
+
+    // Sanity: the deep page starts right after the middle row, the email filter finds one user.
+    const deep = (await (await fetch(urls.deep, { headers })).json()) as { data: { createdAt: string }[] };
+    if (deep.data.length !== 50 || Date.parse(deep.data[0]!.createdAt) <= big.middle.createdAt.getTime()) throw new Error('deep page is wrong');
+    const byEmail = (await (await fetch(urls.email, { headers })).json()) as { data: { id: string }[] };
+    if (byEmail.data.length !== 1 || byEmail.data[0]!.id !== big.sample.id) throw new Error('email filter is wrong');
+
+    console.log('\nquery plans (EXPLAIN):');
+    const middleAt = mysqlDate(big.middle.createdAt);
+    const plans: [string, string, unknown[]][] = [
+      ['first page', 'SELECT * FROM users u WHERE u.tenant_id = ? ORDER BY u.created_at, u.id LIMIT 51', [big.tenantId]],
+      [
+        'deep page',
+        'SELECT * FROM users u WHERE u.tenant_id = ? AND (u.created_at >= ? AND (u.created_at > ? OR u.id > ?)) ORDER BY u.created_at, u.id LIMIT 51',
+        [big.tenantId, middleAt, middleAt, big.middle.id],
+      ],
+      ['filter[email]', 'SELECT * FROM users u WHERE u.tenant_id = ? AND u.email = ? ORDER BY u.created_at, u.id LIMIT 21', [big.tenantId, big.sample.email]],
+    ];
+    for (const [title, sql, params] of plans) {
+      const [rows] = await conn.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params);
+      for (const r of rows) console.log(`  ${title.padEnd(14)} type=${r.type} key=${r.key} rows=${r.rows} extra=${r.Extra ?? ''}`);
+    }
+    await conn.end();
+
+    const figures: Figure[] = [];
+    for (const connections of CONCURRENCIES) {
+      console.log(`\nmeasuring at ${connections} connection(s), ${DURATION} s each after a ${WARMUP_SECONDS} s warm-up`);
+      const baselinePool = createPool({ uri: DB_URL, timezone: 'Z', connectionLimit: connections });
+      await pointSelectLoad(baselinePool, big.sample.id, connections, WARMUP_SECONDS);
+      const baseline = await pointSelectLoad(baselinePool, big.sample.id, connections, DURATION);
+      await baselinePool.end();
+      figures.push(
+        { name: 'GET /api/v2/users?limit=50 (first page)', connections, load: await httpLoad(urls.first, headers, connections), target: 20, baseline },
+        {
+          name: `GET ?limit=50&after=<row ${TENANT_SIZES[0]! >> 1}> (deep page)`,
+          connections,
+          load: await httpLoad(urls.deep, headers, connections),
+          target: 20,
+          baseline,
+        },
+        { name: 'GET ?filter[email]=<one user>', connections, load: await httpLoad(urls.email, headers, connections), target: 5, baseline },
+      );
+    }
+    printTable(figures);
+  } finally {
+    await server?.stop();
+    if (originalPool < BUFFER_POOL_BYTES) await admin.query('SET GLOBAL innodb_buffer_pool_size = ?', [originalPool]);
+    await admin.end();
+  }
 }
 
 main().catch((error: unknown) => {

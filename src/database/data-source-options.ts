@@ -57,6 +57,8 @@ export function dataSourceOptions(db: DatabaseConfig, overrides: { migrationsRun
     connectTimeout: 3000,
     poolSize: 20,
     migrations: MYSQL_MIGRATIONS,
-    extra: { waitForConnections: true, queueLimit: 500, enableKeepAlive: true },
+    // trace: false stops mysql2 from capturing a stack trace on every query (a measurable
+    // share of each list request's CPU); driver errors are mapped by code, never by stack.
+    extra: { waitForConnections: true, queueLimit: 500, enableKeepAlive: true, trace: false },
   };
 }

@@ -16,6 +16,7 @@ import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
 import { assertKeepsAnAdmin, assertMayGrant } from './privileges.js';
 import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
+import { loadRelations, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
 
@@ -64,6 +65,8 @@ export interface UserPage {
 
 interface SortKey {
   column: string;
+  /** The index that serves the sort: (tenant_id, column, id). */
+  index: string;
   value: (user: User) => string | null;
   parse: (value: string) => string | Date;
   nullable: boolean;
@@ -77,10 +80,10 @@ const parseDate = (value: string): Date => {
 
 /** Each sort is backed by an index (tenant_id, column, id); see User. */
 const SORT_KEYS: Record<string, SortKey> = {
-  createdAt: { column: 'u.created_at', value: (u) => u.createdAt.toISOString(), parse: parseDate, nullable: false },
-  name: { column: 'u.name', value: (u) => u.name, parse: (v) => v, nullable: false },
-  email: { column: 'u.email', value: (u) => u.email, parse: (v) => v, nullable: false },
-  lastLoginAt: { column: 'u.last_login_at', value: (u) => u.lastLoginAt?.toISOString() ?? null, parse: parseDate, nullable: true },
+  createdAt: { column: 'u.created_at', index: 'ix_users_tenant_created', value: (u) => u.createdAt.toISOString(), parse: parseDate, nullable: false },
+  name: { column: 'u.name', index: 'ix_users_tenant_name', value: (u) => u.name, parse: (v) => v, nullable: false },
+  email: { column: 'u.email', index: 'uq_users_tenant_email', value: (u) => u.email, parse: (v) => v, nullable: false },
+  lastLoginAt: { column: 'u.last_login_at', index: 'ix_users_tenant_last_login', value: (u) => u.lastLoginAt?.toISOString() ?? null, parse: parseDate, nullable: true },
 };
 
 /** `!` escapes LIKE wildcards; both databases accept it (SQLite rejects a two-character '\\'). */
@@ -127,7 +130,10 @@ export class UsersService {
     qb.orderBy(key.column, direction).addOrderBy('u.id', direction).limit(query.limit + 1);
     if (query.offset > 0) qb.offset(query.offset);
 
-    const rows = await qb.getMany();
+    // An unfiltered page after a cursor is a seek into the sort's index; with filters, the
+    // optimizer's choice of the filter's index stands.
+    const seek = query.after !== undefined && Object.values(query.filter).every((value) => value === undefined);
+    const rows = await readUsers(qb, seek ? key.index : undefined);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     const nextCursor = rows.length > query.limit && last ? encodeCursor([key.value(last), last.id]) : null;
@@ -503,31 +509,11 @@ export class UsersService {
     });
   }
 
-  /** Loads the child rows of a page of users in one query per child table. */
-  private async withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
-    if (!users.length) return [];
-    const userId = In(users.map((u) => u.id));
-    const [groups, whitelist, tags, plans] = await Promise.all([
-      manager.find(UserGroup, { where: { tenantId, userId }, relations: { group: true } }),
-      manager.find(UserIpWhitelistEntry, { where: { tenantId, userId }, order: { userId: 'ASC', position: 'ASC' } }),
-      manager.find(UserClientTag, { where: { tenantId, userId }, order: { userId: 'ASC', position: 'ASC' } }),
-      manager.find(UserPlan, { where: { tenantId, userId }, relations: { plan: true } }),
-    ]);
-    const byUser = new Map<string, UserWithRelations>(
-      users.map((user) => [user.id, { user, groups: [], ipWhitelist: [], clientTags: [], plans: [] }]),
-    );
-    for (const row of groups) if (row.group) byUser.get(row.userId)?.groups.push(row.group);
-    for (const row of whitelist) byUser.get(row.userId)?.ipWhitelist.push(row.entry);
-    for (const row of tags) byUser.get(row.userId)?.clientTags.push(row.tag);
-    for (const row of plans) {
-      if (row.plan) byUser.get(row.userId)?.plans.push({ planId: row.planId, name: row.plan.name, validFrom: row.validFrom, validTo: row.validTo });
-    }
-    for (const loaded of byUser.values()) {
-      loaded.groups.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-      loaded.plans.sort((a, b) => a.name.localeCompare(b.name) || a.planId.localeCompare(b.planId));
-    }
-    return [...byUser.values()];
+  /** The users with the rows hanging off them, for a response (one query; see user-rows.ts). */
+  private withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
+    return loadRelations(manager, tenantId, users);
   }
+
 }
 
 function checkVersion(ifMatch: IfMatch, version: number): void {

@@ -1,0 +1,113 @@
+import type { EntityManager, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { Group } from '../groups/group.entity.js';
+import type { UserWithRelations } from './dto/user-response.dto.js';
+import { UserPlan } from './user-relations.entity.js';
+import { User } from './user.entity.js';
+
+/*
+ * Reading users for responses is the service's hot path (a list page is 50..200 users), so it
+ * avoids two costs TypeORM adds on top of the driver (measured on MariaDB, 51 users):
+ * - getMany() hydrates entities through its generic result transformer, about twice the
+ *   cost of the query itself; the rows here are converted column by column instead, with the
+ *   driver's own conversion (booleans, UTC dates, transformers), so values come out the same.
+ * - one find() per child table meant four more round trips per page, each with a
+ *   parameter per user id; the four tables are read in one UNION ALL instead.
+ */
+
+type Row = Record<string, unknown>;
+
+/** A raw row, keyed by column name, turned into an entity the way TypeORM would. */
+function hydrate<T extends ObjectLiteral>(metadata: EntityMetadata, row: Row, into: T): T {
+  const { driver } = metadata.connection;
+  for (const column of metadata.columns) {
+    if (column.databaseName in row) (into as Row)[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
+  }
+  return into;
+}
+
+/**
+ * Runs a query over users (alias of the builder) and returns the users it selects, in order.
+ * `forceIndex` names the index MySQL/MariaDB must read: MariaDB before 11.0 answers
+ * `tenant_id = ? AND created_at > ? ORDER BY created_at, id LIMIT n` with ref access on
+ * tenant_id and filters every index entry up to the cursor (120 ms at row 500,000 of a
+ * 1,000,000-user tenant) instead of seeking it as a range (0.2 ms); USE INDEX is not enough
+ * (MDEV-38072). SQLite plans the seek by itself.
+ */
+export async function readUsers(qb: SelectQueryBuilder<User>, forceIndex?: string): Promise<User[]> {
+  const metadata = qb.connection.getMetadata(User);
+  const { driver } = qb.connection;
+  const columns = metadata.columns.map((c) => `${qb.alias}.${driver.escape(c.databaseName)} AS ${driver.escape(c.databaseName)}`);
+  qb.select(columns);
+  let rows: Row[];
+  if (forceIndex !== undefined && (qb.connection.options.type === 'mysql' || qb.connection.options.type === 'mariadb')) {
+    const [sql, parameters] = qb.getQueryAndParameters();
+    const from = `FROM ${driver.escape(metadata.tableName)} ${driver.escape(qb.alias)}`;
+    if (!sql.includes(from)) throw new Error(`readUsers: no "${from}" in the query to hint`);
+    rows = await qb.connection.query(sql.replace(from, `${from} FORCE INDEX (${driver.escape(forceIndex)})`), parameters);
+  } else {
+    rows = await qb.getRawMany<Row>();
+  }
+  return rows.map((row) => hydrate(metadata, row, new User()));
+}
+
+/** The SQL of the child rows of some users: one SELECT per child table, same columns each. */
+function childRowsSql(manager: EntityManager, userCount: number): string {
+  const table = (name: string) => manager.connection.driver.escape(name);
+  const users = `IN (${Array.from({ length: userCount }, () => '?').join(', ')})`;
+  return [
+    `SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,
+            NULL AS valid_from, NULL AS valid_to, 0 AS position
+       FROM ${table('user_groups')} ug JOIN ${table('groups')} g ON g.id = ug.group_id
+      WHERE ug.tenant_id = ? AND ug.user_id ${users}`,
+    `SELECT 'ip', w.user_id, NULL, w.entry, NULL, NULL, NULL, w.position
+       FROM ${table('user_ip_whitelist')} w WHERE w.tenant_id = ? AND w.user_id ${users}`,
+    `SELECT 'tag', t.user_id, NULL, t.tag, NULL, NULL, NULL, t.position
+       FROM ${table('user_client_tags')} t WHERE t.tenant_id = ? AND t.user_id ${users}`,
+    `SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
+       FROM ${table('user_plans')} up JOIN ${table('plans')} p ON p.id = up.plan_id
+      WHERE up.tenant_id = ? AND up.user_id ${users}`,
+  ].join('\nUNION ALL\n') + '\nORDER BY position';
+}
+
+/**
+ * The users with their groups, allow-list, client tags and plans, in one query. Allow-list
+ * entries and tags keep the order they were sent in; groups and plans are sorted by name.
+ */
+export async function loadRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
+  if (!users.length) return [];
+  const ids = users.map((u) => u.id);
+  const rows: Row[] = await manager.query(childRowsSql(manager, ids.length), [tenantId, ...ids, tenantId, ...ids, tenantId, ...ids, tenantId, ...ids]);
+  const groupMetadata = manager.connection.getMetadata(Group);
+  const planMetadata = manager.connection.getMetadata(UserPlan);
+  const byUser = new Map<string, UserWithRelations>(
+    users.map((user) => [user.id, { user, groups: [], ipWhitelist: [], clientTags: [], plans: [] }]),
+  );
+  for (const row of rows) {
+    const loaded = byUser.get(String(row.user_id));
+    if (!loaded) continue;
+    const label = String(row.label);
+    switch (row.kind) {
+      case 'group': {
+        const { permissions } = hydrate(groupMetadata, { permissions: row.permissions }, {} as Pick<Group, 'permissions'>);
+        loaded.groups.push({ id: String(row.ref), name: label, permissions });
+        break;
+      }
+      case 'ip':
+        loaded.ipWhitelist.push(label);
+        break;
+      case 'tag':
+        loaded.clientTags.push(label);
+        break;
+      case 'plan': {
+        const { validFrom, validTo } = hydrate(planMetadata, { valid_from: row.valid_from, valid_to: row.valid_to }, {} as Pick<UserPlan, 'validFrom' | 'validTo'>);
+        loaded.plans.push({ planId: String(row.ref), name: label, validFrom, validTo });
+        break;
+      }
+    }
+  }
+  for (const loaded of byUser.values()) {
+    loaded.groups.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    loaded.plans.sort((a, b) => a.name.localeCompare(b.name) || a.planId.localeCompare(b.planId));
+  }
+  return [...byUser.values()];
+}

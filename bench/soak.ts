@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   /** One step of the mix: 10% login, 10% refresh, 60% reads, 20% writes. */
   async function step(state: { access?: string; refresh?: string }, counters: Counters): Promise<void> {
     const pick = Math.random();
-    let res: Response | null = null;
+    let res: Response;
     try {
       if (!state.access || pick < 0.1) {
         res = await fetch(`${base}/api/v2/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ tenant: 'soak', email: emails[n++ % emails.length], password: PASSWORD }) });

@@ -12,6 +12,8 @@ export interface UserWithRelations {
   ipWhitelist: string[];
   clientTags: string[];
   plans: { planId: string; name: string; validFrom: Date; validTo: string | null }[];
+  /** A confirmed TOTP enrolment exists. */
+  tfaEnrolled: boolean;
 }
 
 export class UserGroupRef {
@@ -104,7 +106,7 @@ export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now
     admin: user.admin,
     planAdmin: user.planAdmin,
     tfa: user.tfa,
-    tfaEnrolled: false,
+    tfaEnrolled: loaded.tfaEnrolled,
     resetPassword: user.resetPassword,
     resetTfa: user.resetTfa,
     passwordResetAllowed: user.passwordResetAllowed,

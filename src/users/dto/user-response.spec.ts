@@ -16,6 +16,7 @@ function loaded(overrides: Partial<User> = {}): UserWithRelations {
     groups: [{ id: 'g1', name: 'G', permissions: ['groups:read', 'users:read'] }],
     ipWhitelist: ['10.0.0.1', '2001:db8::/32'],
     clientTags: ['t'],
+    tfaEnrolled: false,
     plans: [
       { planId: 'p1', name: 'Today', validFrom: now, validTo: '2025-06-01' },
       { planId: 'p2', name: 'Past', validFrom: now, validTo: '2025-05-31' },

@@ -1,40 +1,7 @@
 import { createServer } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { MailService } from '../src/mail/mail.service.js';
 import { createTenant, startApp, type TestApp } from './helpers/app.js';
-
-interface Received {
-  from: string | undefined;
-  to: string[];
-  data: string;
-}
-
-function startSmtp(): Promise<{ server: SMTPServer; port: number; received: Received[] }> {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      let data = '';
-      stream.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data,
-        });
-        callback();
-      });
-    },
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.server.address();
-      resolve({ server, port: typeof address === 'object' && address ? address.port : 0, received });
-    });
-  });
-}
+import { startSmtp } from './helpers/smtp.js';
 
 /** A port nothing listens on. */
 async function deadPort(): Promise<number> {
@@ -49,7 +16,7 @@ async function deadPort(): Promise<number> {
 describe('users: sendNotify', () => {
   it('mails the new user through SMTP_URL when sendNotify is true, and only then', async () => {
     const smtp = await startSmtp();
-    const t: TestApp = await startApp({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MAIL_FROM: 'identity@example.org' });
+    const t: TestApp = await startApp({ SMTP_URL: smtp.url, MAIL_FROM: 'identity@example.org' });
     try {
       const tenant = await createTenant(t);
       const res = await t.call('POST', '/api/v2/users', {
@@ -66,7 +33,7 @@ describe('users: sendNotify', () => {
       expect(smtp.received[0]!.data).not.toContain('MySecret123');
     } finally {
       await t.close();
-      await new Promise<void>((resolve) => smtp.server.close(() => resolve()));
+      await smtp.close();
     }
   });
 

@@ -7,69 +7,38 @@
  *
  * The service runs as it ships, in its own process, on a SQLite file (or DATABASE_URL).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OPERATOR, boundedFigure, createTenant, createUsers, runBench, rssMb, startService, type Child, type Report } from './lib.js';
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? '600');
 const PEAK_SECONDS = 15;
 const CONCURRENCY = 16;
-const OPERATOR_KEY = 'soak-operator-key-0123456789';
 const PASSWORD = 'Soak-Password-1';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  return port;
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 interface Counters {
   total: number;
   byStatus: Map<number | string, number>;
 }
 
-async function main(): Promise<void> {
+async function main(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'identity-soak-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: process.env.DATABASE_URL ?? `sqlite:${join(dir, 'soak.sqlite')}`,
-      ADMIN_API_KEY: OPERATOR_KEY,
-      ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
-      LOG_LEVEL: 'warn',
-      LOGIN_RATE_LIMIT: '100000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150 && !(await fetch(`${base}/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
-  if (child.exitCode !== null) throw new Error(`the service did not start:\n${log}`);
-
-  const admin = { 'content-type': 'application/json', 'x-admin-key': OPERATOR_KEY };
-  const tenant = (await (await fetch(`${base}/api/v2/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ slug: 'soak', name: 'Soak' }) })).json()) as { id: string };
-  const scoped = { ...admin, 'x-tenant-id': tenant.id };
-  const emails: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    const email = `soak${i}@example.com`;
-    await fetch(`${base}/api/v2/users`, { method: 'POST', headers: scoped, body: JSON.stringify({ email, password: PASSWORD, clientTags: ['soak'] }) });
-    emails.push(email);
+  const service = await startService({ databaseUrl: process.env.DATABASE_URL ?? `sqlite:${join(dir, 'soak.sqlite')}`, captureOutput: true });
+  try {
+    const tenant = await createTenant(service.base, 'soak');
+    const emails = Array.from({ length: 50 }, (_, i) => `soak${i}@example.com`);
+    await createUsers(service.base, tenant.id, emails.map((email) => ({ email, password: PASSWORD, clientTags: ['soak'] })));
+    await soak(report, service, tenant.id, emails);
+  } finally {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function soak(report: Report, service: Child, tenantId: string, emails: string[]): Promise<void> {
+  const { base, pid } = service;
+  const scoped = { ...OPERATOR, 'content-type': 'application/json', 'x-tenant-id': tenantId };
   const json = { 'content-type': 'application/json' };
   let n = 0;
 
@@ -129,24 +98,25 @@ async function main(): Promise<void> {
   const peakRate = peak.total / PEAK_SECONDS;
   const rate = peakRate / 2;
   console.log(`peak of the mix: ${peakRate.toFixed(0)} req/s; soaking at ${rate.toFixed(0)} req/s for ${SOAK_SECONDS} s`);
-  const samples: { minute: number; rss: number }[] = [{ minute: 0, rss: rssMb(child.pid!) }];
-  const sampler = setInterval(() => samples.push({ minute: samples.length / 6, rss: rssMb(child.pid!) }), 10_000);
-  const soak = await run(SOAK_SECONDS, rate);
+  const samples: { minute: number; rss: number }[] = [{ minute: 0, rss: rssMb(pid) }];
+  const sampler = setInterval(() => samples.push({ minute: samples.length / 6, rss: rssMb(pid) }), 10_000);
+  const soaked = await run(SOAK_SECONDS, rate);
   clearInterval(sampler);
-  samples.push({ minute: SOAK_SECONDS / 60, rss: rssMb(child.pid!) });
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-  rmSync(dir, { recursive: true, force: true });
+  samples.push({ minute: SOAK_SECONDS / 60, rss: rssMb(pid) });
 
   const from = samples.find((s) => s.minute >= Math.min(2, SOAK_SECONDS / 120)) ?? samples[0]!;
   const to = samples.at(-1)!;
   const growth = (to.rss - from.rss) / from.rss;
-  const fivexx = [...soak.byStatus].filter(([s]) => typeof s === 'number' && s >= 500).reduce((a, [, c]) => a + c, 0);
-  const errors = log.split('\n').filter((l) => /"level":(50|60)/.test(l)).length;
-  console.log(`requests: ${soak.total} (${(soak.total / SOAK_SECONDS).toFixed(0)}/s), statuses: ${JSON.stringify(Object.fromEntries(soak.byStatus))}`);
+  const fivexx = [...soaked.byStatus].filter(([s]) => typeof s === 'number' && s >= 500).reduce((a, [, c]) => a + c, 0);
+  const errors = service.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).length;
+  console.log(`requests: ${soaked.total} (${(soaked.total / SOAK_SECONDS).toFixed(0)}/s), statuses: ${JSON.stringify(Object.fromEntries(soaked.byStatus))}`);
   console.log(`RSS: ${from.rss.toFixed(0)} MB at minute ${from.minute.toFixed(1)} -> ${to.rss.toFixed(0)} MB at the end (${(growth * 100).toFixed(1)}%), peak ${Math.max(...samples.map((s) => s.rss)).toFixed(0)} MB`);
-  console.log(`| soak | 5xx | error log lines | RSS growth | result |\n|---|---|---|---|---|\n| ${SOAK_SECONDS} s at ${rate.toFixed(0)} req/s | ${fivexx} | ${errors} | ${(growth * 100).toFixed(1)}% (target < 10%) | ${fivexx === 0 && errors === 0 && growth < 0.1 ? 'pass' : 'FAIL'} |`);
-  process.exitCode = fivexx === 0 && errors === 0 && growth < 0.1 ? 0 : 1;
+  const at = `soak, ${SOAK_SECONDS} s at ${rate.toFixed(0)} req/s`;
+  report.add(
+    boundedFigure(`5xx replies (${at})`, fivexx, 'replies', { max: 0 }),
+    boundedFigure(`error log lines (${at})`, errors, 'lines', { max: 0 }),
+    boundedFigure(`RSS growth from minute ${from.minute.toFixed(1)} to the end (${at})`, growth * 100, '%', { max: 10 }),
+  );
 }
 
-await main();
+await runBench(main);

@@ -1,7 +1,9 @@
 /**
  * Issue 3 "Speed": p99 latency of the user list on MariaDB with 1,000,000 users in one tenant
- * and 100,000 in each of four others, each figure printed next to a baseline measured in the
- * same run at the same concurrency: a raw mysql2 point select by primary key.
+ * and 100,000 in each of four others (first page, a deep keyset page and a filter by email,
+ * all with limit=50; target p99 ≤ 20 ms), each figure printed next to a baseline measured in
+ * the same run at the same concurrency: a raw mysql2 point select by primary key (a prepared
+ * statement, `pool.execute`).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/users-list.js                  # full size
  *   npx tsc -p tsconfig.json && BENCH_USERS_SCALE=0.01 node dist/bench/users-list.js
@@ -24,29 +26,26 @@
  * Environment: BENCH_MYSQL_URL (server, default mysql://root@127.0.0.1:3306),
  * BENCH_CONNECTIONS (comma-separated concurrencies, default "1,10"), BENCH_DURATION (seconds
  * per measurement, default 10), BENCH_CPU_PROF (a directory: the server runs with --cpu-prof
- * and writes its profile there on exit; summarise it with dist/bench/cpuprofile-top.js).
+ * and writes its profile there on exit; summarise it with dist/bench/cpuprofile-top.js),
+ * BENCH_RESULTS_JSON (see lib.ts).
  */
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { createConnection, createPool, type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { createConnection, createPool, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { v7 as uuidv7 } from 'uuid';
 import { encodeCursor } from '../src/common/cursor.js';
+import {
+  DURATION, MYSQL_SERVER, OPERATOR, POINT_SELECT, WARMUP_SECONDS, baselineFigure, boundedFigure, measureLoop, rate,
+  runBench, startService, type Child, type Report
+} from './lib.js';
 
 const SCALE = Number(process.env.BENCH_USERS_SCALE ?? '1');
-const SERVER = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
-const DURATION = Number(process.env.BENCH_DURATION ?? '10');
 const CONCURRENCIES = (process.env.BENCH_CONNECTIONS ?? '1,10').split(',').map(Number);
 const BUFFER_POOL_BYTES = Number(process.env.BENCH_BUFFER_POOL_MB ?? '2048') * 1024 * 1024;
-const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const DB = `identity_bench_${String(SCALE).replace(/\W/g, '_')}`;
-const DB_URL = `${SERVER}/${DB}`;
+const DB_URL = `${MYSQL_SERVER}/${DB}`;
 const BATCH = 10_000;
-const WARMUP_SECONDS = 2;
-const ADMIN_KEY = 'bench-operator-key-0123456789';
+/** p99 targets in ms: the list's first page, a deep keyset page, and a filter by email. */
+const TARGET_MS = 20;
 const TENANT_SIZES = [1_000_000, 100_000, 100_000, 100_000, 100_000].map((n) => Math.max(10, Math.round(n * SCALE)));
 const SEED_START = Date.UTC(2020, 0, 1);
 const FIRST = ['Ann', 'Bob', 'Carla', 'Dmitri', 'Eve', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kemal', 'Lia', 'Mary', 'Noor', 'Omar', 'Pia'];
@@ -59,11 +58,6 @@ const USER_COLUMNS =
 const mysqlDate = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 const slugOf = (index: number): string => `bench-${index}`;
 const emailOf = (index: number, i: number): string => `user${i}@tenant${index}.example.com`;
-
-function p99(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
-}
 
 // ---------------------------------------------------------------------------------- data
 
@@ -150,110 +144,11 @@ async function target(conn: Connection): Promise<Target> {
   return { tenantId, middle, sample };
 }
 
-// ------------------------------------------------------------------------------- server
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  probe.close();
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
-}
-
-async function startServer(): Promise<{ base: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-  const nodeArgs = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, main], {
-    env: { ...process.env, DATABASE_URL: DB_URL, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000; // the first start of a fresh database runs every migration
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    const up = await fetch(`${base}/health`).then((res) => res.ok, () => false);
-    if (up) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error('the server did not become healthy');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  return { base, child, stop };
-}
-
-// -------------------------------------------------------------------------- measurement
-
-async function httpLoad(url: string, headers: Record<string, string>, connections: number): Promise<Load> {
-  await autocannon({ url, headers, connections, duration: WARMUP_SECONDS });
-  const result = await autocannon({ url, headers, connections, duration: DURATION });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx replies, ${result.errors} errors`);
-  return { p99: result.latency.p99, perSecond: result.requests.average };
-}
-
-interface Load {
-  p99: number;
-  perSecond: number;
-}
-
-/** Baseline: a primary-key lookup over the same driver, `connections` callers at once. */
-async function pointSelectLoad(pool: Pool, id: string, connections: number, seconds: number): Promise<Load> {
-  const samples: number[] = [];
-  const until = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        await pool.query('SELECT * FROM users WHERE id = ?', [id]);
-        samples.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { p99: p99(samples), perSecond: samples.length / seconds };
-}
-
-interface Figure {
-  name: string;
-  connections: number;
-  load: Load;
-  target: number;
-  baseline: Load;
-}
-
-function printTable(figures: Figure[]): void {
-  const header = ['figure', 'conns', 'p99 ms', 'target ms', 'baseline p99 ms', 'ratio', 'result', 'req/s', 'baseline q/s'];
-  const rows = figures.map((f) => [
-    f.name,
-    String(f.connections),
-    f.load.p99.toFixed(2),
-    String(f.target),
-    f.baseline.p99.toFixed(2),
-    `${(f.load.p99 / f.baseline.p99).toFixed(1)}x`,
-    f.load.p99 < f.target ? 'pass' : 'FAIL',
-    f.load.perSecond.toFixed(0),
-    f.baseline.perSecond.toFixed(0),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const r of rows) console.log(line(r));
-  console.log('baseline: raw mysql2 SELECT * FROM users WHERE id = ? at the same concurrency; ratio = p99 / baseline p99;');
-  console.log('req/s and baseline q/s: throughput over the measurement (all on this one machine)');
-}
-
 // --------------------------------------------------------------------------------- main
 
-async function main(): Promise<void> {
+async function main(report: Report): Promise<void> {
   console.log(`users-list benchmark: scale ${SCALE}, tenants of ${TENANT_SIZES.join(', ')} users, database ${DB}`);
-  const admin = await createConnection(SERVER);
+  const admin = await createConnection(MYSQL_SERVER);
   const [[pool]] = await admin.query<RowDataPacket[]>('SELECT @@innodb_buffer_pool_size AS size');
   const originalPool = Number(pool!.size);
   if (originalPool < BUFFER_POOL_BYTES) {
@@ -261,7 +156,7 @@ async function main(): Promise<void> {
     console.log(`MariaDB: SET GLOBAL innodb_buffer_pool_size = ${BUFFER_POOL_BYTES / 2 ** 20} MiB (was ${originalPool / 2 ** 20} MiB; restored at the end)`);
   }
 
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let server: Child | undefined;
   try {
     const reuse = await isSeeded(admin);
     if (!reuse) {
@@ -269,18 +164,18 @@ async function main(): Promise<void> {
       await admin.query(`CREATE DATABASE ${DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     }
     // The server runs the migrations, so the schema is exactly the one that ships.
-    server = await startServer();
+    server = await startService({ databaseUrl: DB_URL, cpuProfDir: process.env.BENCH_CPU_PROF });
     if (reuse) console.log(`reusing the seeded database ${DB}`);
     else await seed();
 
     const conn = await createConnection({ uri: DB_URL, timezone: 'Z' });
     const big = await target(conn);
-    const headers = { 'x-admin-key': ADMIN_KEY, 'x-tenant-id': big.tenantId };
+    const headers = { ...OPERATOR, 'x-tenant-id': big.tenantId };
     const deepCursor = encodeCursor([big.middle.createdAt.toISOString(), big.middle.id]);
     const urls = {
       first: `${server.base}/api/v2/users?limit=50`,
       deep: `${server.base}/api/v2/users?limit=50&after=${deepCursor}`,
-      email: `${server.base}/api/v2/users?filter[email]=${encodeURIComponent(big.sample.email)}`,
+      email: `${server.base}/api/v2/users?limit=50&filter[email]=${encodeURIComponent(big.sample.email)}`,
     };
 
     // Sanity: the deep page starts right after the middle row, the email filter finds one user.
@@ -298,7 +193,7 @@ async function main(): Promise<void> {
         'SELECT * FROM users u WHERE u.tenant_id = ? AND (u.created_at >= ? AND (u.created_at > ? OR u.id > ?)) ORDER BY u.created_at, u.id LIMIT 51',
         [big.tenantId, middleAt, middleAt, big.middle.id],
       ],
-      ['filter[email]', 'SELECT * FROM users u WHERE u.tenant_id = ? AND u.email = ? ORDER BY u.created_at, u.id LIMIT 21', [big.tenantId, big.sample.email]],
+      ['filter[email]', 'SELECT * FROM users u WHERE u.tenant_id = ? AND u.email = ? ORDER BY u.created_at, u.id LIMIT 51', [big.tenantId, big.sample.email]],
     ];
     for (const [title, sql, params] of plans) {
       const [rows] = await conn.query<RowDataPacket[]>(`EXPLAIN ${sql}`, params);
@@ -306,26 +201,29 @@ async function main(): Promise<void> {
     }
     await conn.end();
 
-    const figures: Figure[] = [];
+    const size = TENANT_SIZES[0]!.toLocaleString('en-US');
+    const throughput: string[] = [];
     for (const connections of CONCURRENCIES) {
       console.log(`\nmeasuring at ${connections} connection(s), ${DURATION} s each after a ${WARMUP_SECONDS} s warm-up`);
       const baselinePool = createPool({ uri: DB_URL, timezone: 'Z', connectionLimit: connections });
-      await pointSelectLoad(baselinePool, big.sample.id, connections, WARMUP_SECONDS);
-      const baseline = await pointSelectLoad(baselinePool, big.sample.id, connections, DURATION);
+      const baseline = await measureLoop(connections, DURATION, () => baselinePool.execute(POINT_SELECT, [big.sample.id]));
       await baselinePool.end();
-      figures.push(
-        { name: 'GET /api/v2/users?limit=50 (first page)', connections, load: await httpLoad(urls.first, headers, connections), target: 20, baseline },
-        {
-          name: `GET ?limit=50&after=<row ${TENANT_SIZES[0]! >> 1}> (deep page)`,
-          connections,
-          load: await httpLoad(urls.deep, headers, connections),
-          target: 20,
-          baseline,
-        },
-        { name: 'GET ?filter[email]=<one user>', connections, load: await httpLoad(urls.email, headers, connections), target: 5, baseline },
-      );
+      const at = `MariaDB, ${connections} conn`;
+      const baselineLabel = `raw mysql2 point-select p99, ${connections} at a time`;
+      report.add(baselineFigure(baselineLabel, baseline.p99, 'ms'));
+      throughput.push(`${baselineLabel}: ${baseline.perSecond.toFixed(0)} q/s`);
+      const pages: [string, string][] = [
+        [`GET /api/v2/users?limit=50 p99, first page, ${size} users, ${at}`, urls.first],
+        [`GET /api/v2/users?limit=50&after={row ${(TENANT_SIZES[0]! >> 1).toLocaleString('en-US')}} p99, deep page, ${size} users, ${at}`, urls.deep],
+        [`GET /api/v2/users?limit=50&filter[email]={one user} p99, ${size} users, ${at}`, urls.email],
+      ];
+      for (const [figure, url] of pages) {
+        const load = await rate(url, { url, headers, connections });
+        report.add(boundedFigure(figure, load.p99, 'ms', { max: TARGET_MS }, { value: baseline.p99, label: baselineLabel }));
+        throughput.push(`${figure}: ${load.rps.toFixed(0)} req/s`);
+      }
     }
-    printTable(figures);
+    console.log(`\nthroughput over the measurements (all on this one machine):\n  ${throughput.join('\n  ')}`);
   } finally {
     await server?.stop();
     if (originalPool < BUFFER_POOL_BYTES) await admin.query('SET GLOBAL innodb_buffer_pool_size = ?', [originalPool]);
@@ -333,7 +231,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+await runBench(main);

@@ -22,6 +22,10 @@ type Attempt = Strategy & {
   authenticate(request: unknown, options: object): void;
 };
 
+/** Verified tokens kept, at most; the oldest goes first. */
+const VERIFIED_CACHE_SIZE = 10_000;
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
 /**
  * passport-jwt, with the algorithm pinned to ES256, and issuer and audience checked; the key
  * is looked up by the token's `kid`. Run per request by the bearer resolver, not as a guard,
@@ -31,16 +35,17 @@ type Attempt = Strategy & {
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(config: AppConfig, keys: SigningKeysService) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
       algorithms: [JWT_ALGORITHM],
       issuer: config.auth.issuer,
       audience: config.auth.audience,
+      // jsonwebtoken takes a KeyObject as well as a PEM; passport-jwt's types say string.
       secretOrKeyProvider: (_request: unknown, rawToken: string, done: (err: unknown, key?: string) => void) => {
         const decoded = jwt.decode(rawToken, { complete: true });
         const kid = decoded?.header.kid;
         if (typeof kid !== 'string') return done(new Error('no kid'));
-        keys.publicKeyPem(kid).then(
-          (pem) => (pem ? done(null, pem) : done(new Error('unknown kid'))),
+        keys.publicKey(kid).then(
+          (key) => (key ? done(null, key as unknown as string) : done(new Error('unknown kid'))),
           (error: unknown) => done(error),
         );
       },
@@ -55,8 +60,31 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     return { sub, tid, sid, iat: Number(iat), exp };
   }
 
+  /**
+   * Tokens that passed verification, with their claims, until they expire. A signature check
+   * costs more than the rest of an authenticated request; a token's bytes cannot change, so
+   * one check per token is enough. Whether its session and user still stand is not cached:
+   * the bearer resolver reads that on every request.
+   */
+  private readonly verified = new Map<string, AccessClaims>();
+
   /** Verifies the request's bearer token; any failure is a 401. */
-  verify(request: FastifyRequest): Promise<AccessClaims> {
+  async verify(request: FastifyRequest): Promise<AccessClaims> {
+    const token = bearerToken(request as never);
+    const known = token ? this.verified.get(token) : undefined;
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known;
+      this.verified.delete(token!);
+    }
+    const claims = await this.check(request);
+    if (token) {
+      this.verified.set(token, claims);
+      if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return claims;
+  }
+
+  private check(request: FastifyRequest): Promise<AccessClaims> {
     return new Promise((resolve, reject) => {
       const attempt = Object.create(this) as Attempt;
       attempt.success = (claims) => resolve(claims as AccessClaims);

@@ -15,7 +15,8 @@ const RELOAD_INTERVAL_MS = 5_000;
 
 interface LoadedKey {
   kid: string;
-  publicPem: string;
+  /** Parsed once: parsing a PEM per verification was a fifth of an authenticated request. */
+  publicKey: KeyObject;
   publicJwk: JsonWebKey;
   privateKey: KeyObject | null;
   createdAt: Date;
@@ -58,12 +59,12 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   /** The public key for a token's kid, reloading once in a while for keys another instance made. */
-  async publicKeyPem(kid: string): Promise<string | null> {
+  async publicKey(kid: string): Promise<KeyObject | null> {
     const known = this.keys.get(kid);
-    if (known) return known.publicPem;
+    if (known) return known.publicKey;
     if (this.config.auth.jwtPrivateKey !== null || Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return null;
     await this.reload();
-    return this.keys.get(kid)?.publicPem ?? null;
+    return this.keys.get(kid)?.publicKey ?? null;
   }
 
   /** Published keys: the current one and those retired less than the longest token lifetime ago. */
@@ -108,7 +109,7 @@ export class SigningKeysService implements OnModuleInit {
       const loaded: LoadedKey = {
         kid: row.id,
         publicJwk,
-        publicPem: createPublicKey({ key: publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+        publicKey: createPublicKey({ key: publicJwk, format: 'jwk' }),
         privateKey,
         createdAt: row.createdAt,
         retiredAt: row.retiredAt,
@@ -126,7 +127,7 @@ export class SigningKeysService implements OnModuleInit {
     return {
       kid: kid ?? sha256Hex(JSON.stringify([publicJwk.crv, publicJwk.x, publicJwk.y])).slice(0, 32),
       publicJwk,
-      publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      publicKey,
       privateKey,
       createdAt,
       retiredAt,

@@ -3,6 +3,8 @@ import ipaddr from 'ipaddr.js';
 import { DataSource } from 'typeorm';
 import { isPermission, PERMISSIONS, type Permission } from '../auth/permissions.js';
 import type { Restriction } from '../auth/principal.js';
+import { readRows } from '../database/fast-query.js';
+import { Session } from './session.entities.js';
 
 /** What every authenticated request needs to know about its user, read fresh each time. */
 export interface UserAuthState {
@@ -75,30 +77,68 @@ export function ipAllowed(address: string, entries: string[]): boolean {
 
 const truthy = (v: number | boolean | null | undefined): boolean => v === true || v === 1;
 
+const USER_STATE_COLUMNS = `u.id, u.tenant_id, u.active, u.admin, u.plan_admin, u.can_view_masked_data, u.tfa, u.reset_tfa,
+       u.reset_password, t.active AS tenant_active, f.confirmed AS tfa_confirmed`;
+const USER_STATE_JOINS = `JOIN tenants t ON t.id = u.tenant_id
+  LEFT JOIN user_tfa f ON f.user_id = u.id`;
+
+/** A live session's user, in one read: the session must be unended, unexpired and the token's. */
+const SESSION_STATE_SQL = `SELECT s.last_used_at AS session_last_used_at, ${USER_STATE_COLUMNS}
+  FROM sessions s
+  JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id
+  ${USER_STATE_JOINS}
+ WHERE s.id = ? AND s.user_id = ? AND s.tenant_id = ? AND s.ended_at IS NULL AND s.expires_at > ?`;
+
+const USER_STATE_SQL = `SELECT ${USER_STATE_COLUMNS} FROM users u ${USER_STATE_JOINS} WHERE u.id = ?`;
+
+/** The permissions of the user's groups and its allow-list, in one read (`+`: see childRowsSql in user-rows.ts). */
+const USER_GRANTS_SQL = `SELECT 'g' AS kind, g.permissions AS value
+  FROM user_groups ug JOIN \`groups\` g ON g.id = ug.group_id WHERE +ug.tenant_id = ? AND ug.user_id = ?
+UNION ALL
+SELECT 'w', w.entry FROM user_ip_whitelist w WHERE +w.tenant_id = ? AND w.user_id = ?`;
+
+/** What the bearer resolver needs of a session besides the user's state. */
+export interface LiveSession {
+  id: string;
+  userId: string;
+  lastUsedAt: Date;
+}
+
+/**
+ * Reads, on every authenticated request, whether the credential still stands and what it may
+ * do: nothing here is cached, so a revocation takes effect at once on every instance. The
+ * statements are fixed strings, so the driver reuses their prepared form.
+ */
 @Injectable()
 export class AuthStateService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The user's current state, or null when the user no longer exists. Three indexed reads. */
-  async load(userId: string): Promise<UserAuthState | null> {
-    const rows: UserRow[] = await this.dataSource.query(
-      `SELECT u.id, u.tenant_id, u.active, u.admin, u.plan_admin, u.can_view_masked_data, u.tfa, u.reset_tfa,
-              u.reset_password, t.active AS tenant_active, f.confirmed AS tfa_confirmed
-         FROM users u
-         JOIN tenants t ON t.id = u.tenant_id
-         LEFT JOIN user_tfa f ON f.user_id = u.id
-        WHERE u.id = ?`,
-      [userId],
-    );
+  /** The session's user state when the session is live and belongs to that user and tenant. */
+  async loadForSession(sessionId: string, userId: string, tenantId: string): Promise<{ session: LiveSession; state: UserAuthState } | null> {
+    const metadata = this.dataSource.getMetadata(Session);
+    const { driver } = this.dataSource;
+    const expiresAt = metadata.findColumnWithPropertyName('expiresAt')!;
+    const lastUsedAt = metadata.findColumnWithPropertyName('lastUsedAt')!;
+    const rows = await readRows<UserRow & { session_last_used_at: unknown }>(this.dataSource.manager, SESSION_STATE_SQL, [
+      sessionId,
+      userId,
+      tenantId,
+      driver.preparePersistentValue(new Date(), expiresAt),
+    ]);
     const row = rows[0];
     if (!row) return null;
-    const [groups, whitelist] = await Promise.all([
-      this.dataSource.query(
-        'SELECT g.permissions FROM user_groups ug JOIN `groups` g ON g.id = ug.group_id WHERE ug.user_id = ?',
-        [userId],
-      ) as Promise<{ permissions: string }[]>,
-      this.dataSource.query('SELECT entry FROM user_ip_whitelist WHERE user_id = ?', [userId]) as Promise<{ entry: string }[]>,
-    ]);
+    const session = { id: sessionId, userId, lastUsedAt: driver.prepareHydratedValue(row.session_last_used_at, lastUsedAt) as Date };
+    return { session, state: await this.withGrants(row) };
+  }
+
+  /** The user's current state, or null when the user no longer exists. */
+  async load(userId: string): Promise<UserAuthState | null> {
+    const rows = await readRows<UserRow>(this.dataSource.manager, USER_STATE_SQL, [userId]);
+    return rows[0] ? this.withGrants(rows[0]) : null;
+  }
+
+  private async withGrants(row: UserRow): Promise<UserAuthState> {
+    const grants = await readRows<{ kind: 'g' | 'w'; value: string }>(this.dataSource.manager, USER_GRANTS_SQL, [row.tenant_id, row.id, row.tenant_id, row.id]);
     const admin = truthy(row.admin);
     const planAdmin = truthy(row.plan_admin);
     return {
@@ -112,9 +152,9 @@ export class AuthStateService {
       permissions: effectivePermissions(
         admin,
         planAdmin,
-        groups.map((g) => parsePermissions(g.permissions)),
+        grants.filter((g) => g.kind === 'g').map((g) => parsePermissions(g.value)),
       ),
-      ipWhitelist: whitelist.map((w) => w.entry),
+      ipWhitelist: grants.filter((g) => g.kind === 'w').map((g) => g.value),
       restrictedTo: restrictionsOf(
         { tfa: truthy(row.tfa), resetTfa: truthy(row.reset_tfa), resetPassword: truthy(row.reset_password) },
         truthy(row.tfa_confirmed),

@@ -30,12 +30,11 @@ export class SessionBearerResolver implements BearerResolver {
   async resolve(credential: string, request: FastifyRequest): Promise<UserPrincipal> {
     if (credential.startsWith(API_KEY_PREFIX)) return this.fromApiKey(credential, request);
     const claims = await this.jwt.verify(request);
-    const session = await this.sessions.findLive(claims.sid);
-    if (!session || session.userId !== claims.sub || session.tenantId !== claims.tid) throw denied();
-    const state = await this.usable(claims.sub, request);
-    if (state.tenantId !== claims.tid) throw denied();
-    await this.sessions.touch(session);
-    return this.principal(state, 'session', session.id);
+    const live = await this.state.loadForSession(claims.sid, claims.sub, claims.tid);
+    if (!live) throw denied();
+    const state = this.usable(live.state, request);
+    await this.sessions.touch(live.session);
+    return this.principal(state, 'session', live.session.id);
   }
 
   private async fromApiKey(key: string, request: FastifyRequest): Promise<UserPrincipal> {
@@ -44,12 +43,11 @@ export class SessionBearerResolver implements BearerResolver {
     ]);
     const userId = rows[0]?.user_id;
     if (!userId) throw denied();
-    const state = await this.usable(userId, request);
+    const state = this.usable(await this.state.load(userId), request);
     return this.principal(state, 'apiKey', null);
   }
 
-  private async usable(userId: string, request: FastifyRequest): Promise<UserAuthState> {
-    const state = await this.state.load(userId);
+  private usable(state: UserAuthState | null, request: FastifyRequest): UserAuthState {
     if (!state || !state.userActive || !state.tenantActive) throw denied();
     if (!ipAllowed(request.ip, state.ipWhitelist)) throw denied();
     return state;

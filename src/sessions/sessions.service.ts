@@ -27,10 +27,6 @@ function splitRefreshToken(token: string): { sessionId: string; secret: string }
 export class SessionsService {
   constructor(private readonly dataSource: DataSource) {}
 
-  findLive(id: string): Promise<Session | null> {
-    return this.dataSource.getRepository(Session).findOneBy({ id, endedAt: IsNull(), expiresAt: MoreThan(new Date()) });
-  }
-
   listLive(tenantId: string, userId: string): Promise<Session[]> {
     return this.dataSource.getRepository(Session).find({
       where: { tenantId, userId, endedAt: IsNull(), expiresAt: MoreThan(new Date()) },
@@ -39,7 +35,7 @@ export class SessionsService {
   }
 
   /** Records activity, at most once a minute per session, whatever the request rate. */
-  async touch(session: Session): Promise<void> {
+  async touch(session: Pick<Session, 'id' | 'userId' | 'lastUsedAt'>): Promise<void> {
     const now = new Date();
     if (now.getTime() - session.lastUsedAt.getTime() < TOUCH_INTERVAL_MS) return;
     const result = await this.dataSource

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
 import { AppModule } from './app.module.js';
-import { newId } from './common/ids.js';
 import { setupSwagger } from './common/swagger.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
@@ -15,7 +15,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A caller's X-Request-Id is kept when it is sane; otherwise the service makes one. */
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /** Builds the application exactly as it serves, for main.ts and the tests alike. */

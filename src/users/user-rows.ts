@@ -1,4 +1,5 @@
-import type { EntityManager, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { readRows } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
 import { UserPlan } from './user-relations.entity.js';
@@ -50,24 +51,60 @@ export async function readUsers(qb: SelectQueryBuilder<User>, forceIndex?: strin
   return rows.map((row) => hydrate(metadata, row, new User()));
 }
 
-/** The SQL of the child rows of some users: one SELECT per child table, same columns each. */
+const singleUserSql = new WeakMap<DataSource, { id: string; externalId: string }>();
+
+/**
+ * One user of a tenant by id or externalId, or null. The SQL is written once per data source
+ * (building it through the query builder cost more than running it, on the read that every
+ * GET of a user makes).
+ */
+export async function readUser(manager: EntityManager, tenantId: string, by: 'id' | 'externalId', value: string): Promise<User | null> {
+  const { connection } = manager;
+  let sql = singleUserSql.get(connection);
+  if (!sql) {
+    const metadata = connection.getMetadata(User);
+    const escape = (name: string) => connection.driver.escape(name);
+    const select = `SELECT ${metadata.columns.map((c) => `u.${escape(c.databaseName)} AS ${escape(c.databaseName)}`).join(', ')} FROM ${escape(metadata.tableName)} u WHERE u.tenant_id = ? AND`;
+    sql = { id: `${select} u.id = ?`, externalId: `${select} u.external_id = ?` };
+    singleUserSql.set(connection, sql);
+  }
+  const rows = await readRows(manager, sql[by], [tenantId, value]);
+  return rows[0] ? hydrate(connection.getMetadata(User), rows[0], new User()) : null;
+}
+
+const childRowsSqlCache = new WeakMap<DataSource, Map<number, string>>();
+
+/**
+ * The SQL of the child rows of some users: one SELECT per child table, same columns each.
+ * The tenant condition is written `+x.tenant_id` so that no planner reads it as an index
+ * prefix: SQLite otherwise picks the covering (tenant_id, …) index and walks every row of
+ * the tenant; the user ids are what to seek, and the tenant is checked on each row found.
+ */
 function childRowsSql(manager: EntityManager, userCount: number): string {
+  let cache = childRowsSqlCache.get(manager.connection);
+  if (!cache) childRowsSqlCache.set(manager.connection, (cache = new Map()));
+  let sql = cache.get(userCount);
+  if (!sql) cache.set(userCount, (sql = buildChildRowsSql(manager, userCount)));
+  return sql;
+}
+
+function buildChildRowsSql(manager: EntityManager, userCount: number): string {
   const table = (name: string) => manager.connection.driver.escape(name);
   const users = `IN (${Array.from({ length: userCount }, () => '?').join(', ')})`;
   return [
     `SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,
             NULL AS valid_from, NULL AS valid_to, 0 AS position
        FROM ${table('user_groups')} ug JOIN ${table('groups')} g ON g.id = ug.group_id
-      WHERE ug.tenant_id = ? AND ug.user_id ${users}`,
+      WHERE +ug.tenant_id = ? AND ug.user_id ${users}`,
     `SELECT 'ip', w.user_id, NULL, w.entry, NULL, NULL, NULL, w.position
-       FROM ${table('user_ip_whitelist')} w WHERE w.tenant_id = ? AND w.user_id ${users}`,
+       FROM ${table('user_ip_whitelist')} w WHERE +w.tenant_id = ? AND w.user_id ${users}`,
     `SELECT 'tag', t.user_id, NULL, t.tag, NULL, NULL, NULL, t.position
-       FROM ${table('user_client_tags')} t WHERE t.tenant_id = ? AND t.user_id ${users}`,
+       FROM ${table('user_client_tags')} t WHERE +t.tenant_id = ? AND t.user_id ${users}`,
     `SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
        FROM ${table('user_plans')} up JOIN ${table('plans')} p ON p.id = up.plan_id
-      WHERE up.tenant_id = ? AND up.user_id ${users}`,
+      WHERE +up.tenant_id = ? AND up.user_id ${users}`,
     `SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
-       FROM ${table('user_tfa')} f WHERE f.tenant_id = ? AND f.user_id ${users} AND f.confirmed = 1`,
+       FROM ${table('user_tfa')} f WHERE +f.tenant_id = ? AND f.user_id ${users} AND f.confirmed = 1`,
   ].join('\nUNION ALL\n') + '\nORDER BY position';
 }
 
@@ -78,7 +115,7 @@ function childRowsSql(manager: EntityManager, userCount: number): string {
 export async function loadRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
   if (!users.length) return [];
   const ids = users.map((u) => u.id);
-  const rows: Row[] = await manager.query(childRowsSql(manager, ids.length), Array.from({ length: 5 }, () => [tenantId, ...ids]).flat());
+  const rows = await readRows(manager, childRowsSql(manager, ids.length), Array.from({ length: 5 }, () => [tenantId, ...ids]).flat());
   const groupMetadata = manager.connection.getMetadata(Group);
   const planMetadata = manager.connection.getMetadata(UserPlan);
   const byUser = new Map<string, UserWithRelations>(

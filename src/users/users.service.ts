@@ -16,7 +16,7 @@ import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
 import { assertKeepsAnAdmin, assertMayGrant } from './privileges.js';
 import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
-import { loadRelations, readUsers } from './user-rows.js';
+import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
 
@@ -447,11 +447,16 @@ export class UsersService {
 
   private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {
     if ('id' in ref && !isUuid(ref.id)) throw DomainError.notFound('User');
+    if (!forUpdate) {
+      const found = 'id' in ref ? await readUser(manager, tenantId, 'id', ref.id.toLowerCase()) : await readUser(manager, tenantId, 'externalId', ref.externalId);
+      if (!found) throw DomainError.notFound('User');
+      return found;
+    }
     const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
     if ('id' in ref) qb.andWhere('u.id = :id', { id: ref.id.toLowerCase() });
     else qb.andWhere('u.external_id = :externalId', { externalId: ref.externalId });
     // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
-    if (forUpdate && !this.db.isSqlite) qb.setLock('pessimistic_write');
+    if (!this.db.isSqlite) qb.setLock('pessimistic_write');
     const user = await qb.getOne();
     if (!user) throw DomainError.notFound('User');
     return user;

@@ -63,12 +63,18 @@ export interface ChildOptions {
   captureOutput?: boolean;
 }
 
-/** Starts a compiled script (path relative to dist/bench) as its own node process on a free port. */
-export async function startChild(script: string, options: ChildOptions): Promise<Child> {
+/**
+ * Starts a compiled script (path relative to dist/bench) as its own node process on a free
+ * port; `launcher` runs it through a shell script that execs node instead (the pid stays node's).
+ */
+export async function startChild(script: string, options: ChildOptions & { launcher?: string }): Promise<Child> {
   const port = await freePort();
   const path = fileURLToPath(new URL(script, import.meta.url));
   const args = (options.args ?? []).map((a) => a.replace('{port}', String(port)));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path, ...args], {
+  const [command, argv] = options.launcher
+    ? ['sh', [options.launcher, ...(options.nodeArgs ?? [])]]
+    : [process.execPath, [...(options.nodeArgs ?? []), path, ...args]];
+  const child = spawn(command, argv, {
     env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', options.captureOutput ? 'pipe' : 'inherit', options.captureOutput ? 'pipe' : 'inherit'],
   });
@@ -102,9 +108,10 @@ export interface ServiceOptions {
   captureOutput?: boolean;
 }
 
-/** The service as it ships (`node dist/src/main.js`), LOG_LEVEL=warn, login rate limit out of the way. */
+/** The service as it ships (bin/serve: dist/src/main.js), LOG_LEVEL=warn, login rate limit out of the way. */
 export function startService(options: ServiceOptions): Promise<Child> {
   return startChild('../src/main.js', {
+    launcher: fileURLToPath(new URL('../../bin/serve', import.meta.url)),
     env: {
       DATABASE_URL: options.databaseUrl,
       ADMIN_API_KEY: ADMIN_KEY,

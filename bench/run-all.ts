@@ -131,7 +131,7 @@ function report(outcomes: Outcome[], header: { date: Date; mariadb: string; comm
     '',
     '## How the figures are measured',
     '',
-    '- The service runs as it ships, `node dist/src/main.js` with `LOG_LEVEL=warn`, in a process of its own; the load',
+    '- The service runs as it ships, `bin/serve` (`dist/src/main.js` with its memory settings) with `LOG_LEVEL=warn`, in a process of its own; the load',
     '  generator (autocannon) and the raw-driver and argon2id baselines run in the benchmark process, and the bare',
     '  Fastify hello-world (`bench/hello-server.ts`) in a third. Everything shares the machine above.',
     `- Each rate is measured for ${DURATION} s after a ${WARMUP_SECONDS} s warm-up; a non-2xx reply fails the benchmark.`,

@@ -130,6 +130,11 @@ export function startHelloWorld(): Promise<Child> {
   return startChild('./hello-server.js', { args: ['{port}'], probe: '/' });
 }
 
+/** The NestJS-on-Fastify hello-world of bench/nest-hello-server.ts, in its own process. */
+export function startNestHelloWorld(): Promise<Child> {
+  return startChild('./nest-hello-server.js', { args: ['{port}'], probe: '/' });
+}
+
 // ---------------------------------------------------------------------------------- API
 
 export async function api(base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
@@ -307,6 +312,11 @@ export function boundedFigure(
 }
 
 /** A baseline as a row of its own. */
+/** A figure shown against a baseline for scale only: it has no target of its own. */
+export function referenceFigure(figure: string, value: number, unit: string, baseline: number, baselineLabel: string): Figure {
+  return { figure, value, unit, baseline, baselineLabel, ratio: value / baseline, target: 'reference', met: null };
+}
+
 export function baselineFigure(figure: string, value: number, unit: string): Figure {
   return { figure, value, unit, baseline: null, baselineLabel: '—', ratio: null, target: 'baseline', met: null };
 }

@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { createConnection, createPool } from 'mysql2/promise';
 import {
   DURATION, MYSQL_SERVER, POINT_SELECT, WARMUP_SECONDS, api, baselineFigure, boundedFigure, createTenant, createUsers,
-  login, measureLoop, rate, relativeFigure, runBench, sampleRss, settledRss, startHelloWorld, startService, type Child,
+  login, measureLoop, rate, referenceFigure, relativeFigure, runBench, sampleRss, settledRss, startHelloWorld, startNestHelloWorld, startService, type Child,
   type Report
 } from './lib.js';
 
@@ -48,6 +48,8 @@ interface Backend {
   databaseUrl: string;
   /** The share of hello-world's rate the read must reach. */
   fraction: number;
+  /** Also measure the reference rows (jwks, NestJS hello-world); once per run is enough. */
+  references?: boolean;
   /** The raw driver's point selects per second over these ids, and what was measured. */
   raw: (ids: string[]) => Promise<{ perSecond: number; label: string }>;
 }
@@ -102,6 +104,15 @@ async function seed(base: string): Promise<{ ids: string[]; headers: Record<stri
   return { ids, headers };
 }
 
+async function rateNestHelloWorld(): Promise<number> {
+  const nest = await startNestHelloWorld();
+  try {
+    return (await rate('NestJS hello-world', { url: `${nest.base}/`, connections: CONNECTIONS })).rps;
+  } finally {
+    await nest.stop();
+  }
+}
+
 async function measure(report: Report, hello: Child, backend: Backend): Promise<void> {
   const { name } = backend;
   console.log(`\n${name}: starting the service`);
@@ -119,6 +130,10 @@ async function measure(report: Report, hello: Child, backend: Backend): Promise<
       requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: `/api/v2/users/${ids[next++ % ids.length]}` }) }],
     });
     const load = rss.stop();
+    // For scale: the service's cheapest route (no credential, no database) and a NestJS
+    // hello-world show what the framework and the request pipeline cost before any work.
+    const jwks = backend.references ? await rate('GET /.well-known/jwks.json', { url: `${service.base}/.well-known/jwks.json`, connections: CONNECTIONS }) : null;
+    const nest = backend.references ? await rateNestHelloWorld() : null;
     const helloRate = await rate('hello-world', { url: `${hello.base}/`, connections: CONNECTIONS });
     const idleAfter = await settledRss(service.pid);
     console.log(
@@ -131,6 +146,8 @@ async function measure(report: Report, hello: Child, backend: Backend): Promise<
       baselineFigure(helloLabel, helloRate.rps, 'req/s'),
       baselineFigure(raw.label, raw.perSecond, 'q/s'),
       relativeFigure(`GET /api/v2/users/{id} req/s, ${name}, ${CONNECTIONS} conns`, get.rps, 'req/s', helloRate.rps, helloLabel, backend.fraction),
+      ...(jwks ? [referenceFigure('GET /.well-known/jwks.json req/s (the service, no credential, no database)', jwks.rps, 'req/s', helloRate.rps, helloLabel)] : []),
+      ...(nest ? [referenceFigure('NestJS 12 on Fastify hello-world req/s', nest, 'req/s', helloRate.rps, helloLabel)] : []),
       boundedFigure(`service RSS idle after start + seeding, ${name}`, idleBefore, 'MB', { max: 150 }),
       boundedFigure(`service peak RSS under the GET /api/v2/users/{id} load, ${name}`, load.peak, 'MB', { max: 300 }),
       boundedFigure(`service RSS idle 5 s after the load, ${name}`, idleAfter, 'MB', { max: 150 }),
@@ -152,6 +169,7 @@ async function main(report: Report): Promise<void> {
           name: 'SQLite',
           databaseUrl: `sqlite:${file}`,
           fraction: 0.4,
+          references: true,
           raw: async (ids) => sqlitePointSelects(file, ids),
         });
       } finally {

@@ -57,15 +57,22 @@ describe('graceful shutdown of the built service', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ tenant: slug, email: 'shutdown@example.com', password: 'Long-enough-1' }),
-        }).then((r) => r.status, (e: Error) => e.message),
+        }).then(
+          (r) => ({ status: r.status as number | string, at: Date.now() }),
+          (e: Error) => ({ status: e.message as number | string, at: Date.now() }),
+        ),
       );
       await new Promise((r) => setTimeout(r, 100));
+      const killedAt = Date.now();
       child.kill('SIGTERM');
-      const statuses = await Promise.all(inFlight);
+      const replies = await Promise.all(inFlight);
+      const statuses = replies.map((r) => r.status);
       // Requests already running finish; ones arriving after SIGTERM are refused (503 or no connection).
+      // How many were running depends on the machine's load; that some finished after the
+      // signal, with a 200, is what shows in-flight requests were drained and not dropped.
       const answered = statuses.filter((s) => s === 200).length;
       expect(statuses.filter((s) => s !== 200 && s !== 503 && typeof s === 'number')).toEqual([]);
-      expect(answered).toBeGreaterThanOrEqual(8);
+      expect(replies.filter((r) => r.status === 200 && r.at > killedAt).length).toBeGreaterThanOrEqual(1);
       const [code] = await exited;
       expect(code).toBe(0);
       await expect(fetch(`${base}/health`)).rejects.toThrow();

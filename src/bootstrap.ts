@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
 import { AppModule } from './app.module.js';
+import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
@@ -20,7 +20,10 @@ function requestId(req: IncomingMessage): string {
 
 /** Builds the application exactly as it serves, for main.ts and the tests alike. */
 export async function createApp(config: AppConfig, options: { logs?: boolean } = {}): Promise<NestFastifyApplication> {
+  const logger = createLogger(options.logs === false ? { ...config, logLevel: 'silent' } : config);
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLog(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -40,7 +43,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     bufferLogs: true,
     logger: options.logs === false ? false : undefined,
   });
-  if (options.logs !== false) app.useLogger(app.get(Logger));
+  if (options.logs !== false) app.useLogger(new NestLogger(logger));
   app.useGlobalPipes(validationPipe());
   setupSwagger(app);
   // process.exit rather than re-raising the signal, so exit handlers run: pino flushes its

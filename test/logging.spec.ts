@@ -50,6 +50,13 @@ describe('logs of the built service', () => {
     expect(requestLines.length).toBeGreaterThanOrEqual(7);
     for (const line of requestLines) expect(line.requestId).toEqual(expect.any(String));
     expect(requestLines.some((l) => l.requestId === 'create-user-1')).toBe(true);
+    // The level follows the status: the wrong password's 401 is a warning, the rest are info.
+    const failed = requestLines.filter((l) => (l.res as { statusCode: number }).statusCode === 401);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const line of failed) expect(line.level).toBe(40);
+    for (const line of requestLines) expect((line.req as { path: string }).path).not.toContain('?');
+    // Nest's own lines go through the same logger, with the class that wrote them.
+    expect(parsed.some((l) => l.context === 'NestApplication' && l.level === 30)).toBe(true);
     const text = lines.join('\n');
     for (const secret of [...secrets, 'test-operator-key', '$argon2id', 'log@example.com']) expect(text).not.toContain(secret);
   });

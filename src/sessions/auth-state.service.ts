@@ -89,7 +89,12 @@ const SESSION_STATE_SQL = `SELECT s.last_used_at AS session_last_used_at, ${USER
   ${USER_STATE_JOINS}
  WHERE s.id = ? AND s.user_id = ? AND s.tenant_id = ? AND s.ended_at IS NULL AND s.expires_at > ?`;
 
-const USER_STATE_SQL = `SELECT ${USER_STATE_COLUMNS} FROM users u ${USER_STATE_JOINS} WHERE u.id = ?`;
+/** An API key's user, in one read: the key's own row names both the user and its tenant. */
+const API_KEY_STATE_SQL = `SELECT ${USER_STATE_COLUMNS}
+  FROM api_keys k
+  JOIN users u ON u.id = k.user_id AND u.tenant_id = k.tenant_id
+  ${USER_STATE_JOINS}
+ WHERE k.key_hash = ?`;
 
 /** The permissions of the user's groups and its allow-list, in one read (`+`: see childRowsSql in user-rows.ts). */
 const USER_GRANTS_SQL = `SELECT 'g' AS kind, g.permissions AS value
@@ -131,9 +136,9 @@ export class AuthStateService {
     return { session, state: await this.withGrants(row) };
   }
 
-  /** The user's current state, or null when the user no longer exists. */
-  async load(userId: string): Promise<UserAuthState | null> {
-    const rows = await readRows<UserRow>(this.dataSource.manager, USER_STATE_SQL, [userId]);
+  /** The current state of the user whose API key hashes to keyHash, or null when there is no such key. */
+  async loadForApiKey(keyHash: string): Promise<UserAuthState | null> {
+    const rows = await readRows<UserRow>(this.dataSource.manager, API_KEY_STATE_SQL, [keyHash]);
     return rows[0] ? this.withGrants(rows[0]) : null;
   }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { DataSource } from 'typeorm';
 import type { BearerResolver } from '../auth/bearer-resolver.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { sha256Hex } from '../common/crypto.js';
@@ -21,7 +20,6 @@ const denied = (): DomainError => new DomainError('invalid_credentials', 'The cr
 @Injectable()
 export class SessionBearerResolver implements BearerResolver {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly jwt: JwtStrategy,
     private readonly state: AuthStateService,
     private readonly sessions: SessionsService,
@@ -38,12 +36,7 @@ export class SessionBearerResolver implements BearerResolver {
   }
 
   private async fromApiKey(key: string, request: FastifyRequest): Promise<UserPrincipal> {
-    const rows: { user_id: string }[] = await this.dataSource.query('SELECT user_id FROM api_keys WHERE key_hash = ?', [
-      sha256Hex(key),
-    ]);
-    const userId = rows[0]?.user_id;
-    if (!userId) throw denied();
-    const state = this.usable(await this.state.load(userId), request);
+    const state = this.usable(await this.state.loadForApiKey(sha256Hex(key)), request);
     return this.principal(state, 'apiKey', null);
   }
 

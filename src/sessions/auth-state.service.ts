@@ -77,30 +77,52 @@ export function ipAllowed(address: string, entries: string[]): boolean {
 
 const truthy = (v: number | boolean | null | undefined): boolean => v === true || v === 1;
 
-const USER_STATE_COLUMNS = `u.id, u.tenant_id, u.active, u.admin, u.plan_admin, u.can_view_masked_data, u.tfa, u.reset_tfa,
-       u.reset_password, t.active AS tenant_active, f.confirmed AS tfa_confirmed`;
-const USER_STATE_JOINS = `JOIN tenants t ON t.id = u.tenant_id
-  LEFT JOIN user_tfa f ON f.user_id = u.id`;
+const STATE_COLUMNS = [
+  'u.id', 'u.tenant_id', 'u.active', 'u.admin', 'u.plan_admin', 'u.can_view_masked_data', 'u.tfa', 'u.reset_tfa',
+  'u.reset_password', 't.active AS tenant_active', 'f.confirmed AS tfa_confirmed',
+];
 
-/** A live session's user, in one read: the session must be unended, unexpired and the token's. */
-const SESSION_STATE_SQL = `SELECT s.last_used_at AS session_last_used_at, ${USER_STATE_COLUMNS}
-  FROM sessions s
-  JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id
-  ${USER_STATE_JOINS}
- WHERE s.id = ? AND s.user_id = ? AND s.tenant_id = ? AND s.ended_at IS NULL AND s.expires_at > ?`;
-
-/** An API key's user, in one read: the key's own row names both the user and its tenant. */
-const API_KEY_STATE_SQL = `SELECT ${USER_STATE_COLUMNS}
-  FROM api_keys k
-  JOIN users u ON u.id = k.user_id AND u.tenant_id = k.tenant_id
-  ${USER_STATE_JOINS}
- WHERE k.key_hash = ?`;
-
-/** The permissions of the user's groups and its allow-list, in one read (`+`: see childRowsSql in user-rows.ts). */
-const USER_GRANTS_SQL = `SELECT 'g' AS kind, g.permissions AS value
-  FROM user_groups ug JOIN \`groups\` g ON g.id = ug.group_id WHERE +ug.tenant_id = ? AND ug.user_id = ?
+/**
+ * A credential's user in one statement: a row of kind 's' with the user's, tenant's and TFA
+ * state, one row of kind 'g' per group (its permissions) and one of kind 'w' per allow-list
+ * entry. `source` is the credential's table, aliased `c`, whose row names the user and the
+ * tenant (`c.user_id`, `c.tenant_id`); `where` picks that row, and is repeated in each part, so
+ * the grants come back only when the credential stands. One statement means one round trip
+ * on MariaDB for everything a request's authorization needs.
+ */
+function stateSql(source: string, extra: string[], where: string): string {
+  const nulls = (n: number) => Array.from({ length: n }, () => 'NULL').join(', ');
+  const padding = nulls(extra.length + STATE_COLUMNS.length);
+  return `SELECT 's' AS kind, NULL AS value, ${[...extra, ...STATE_COLUMNS].join(', ')}
+  FROM ${source}
+  JOIN users u ON u.id = c.user_id AND u.tenant_id = c.tenant_id
+  JOIN tenants t ON t.id = u.tenant_id
+  LEFT JOIN user_tfa f ON f.user_id = u.id
+ WHERE ${where}
 UNION ALL
-SELECT 'w', w.entry FROM user_ip_whitelist w WHERE +w.tenant_id = ? AND w.user_id = ?`;
+SELECT 'g', g.permissions, ${padding}
+  FROM ${source}
+  JOIN user_groups ug ON ug.user_id = c.user_id AND +ug.tenant_id = c.tenant_id
+  JOIN \`groups\` g ON g.id = ug.group_id
+ WHERE ${where}
+UNION ALL
+SELECT 'w', w.entry, ${padding}
+  FROM ${source}
+  JOIN user_ip_whitelist w ON w.user_id = c.user_id AND +w.tenant_id = c.tenant_id
+ WHERE ${where}`;
+}
+
+/** A live session: unended, unexpired, and the token's (id, user, tenant). Parameters: those four, three times. */
+const SESSION_STATE_SQL = stateSql(
+  'sessions c',
+  ['c.last_used_at AS session_last_used_at'],
+  'c.id = ? AND c.user_id = ? AND c.tenant_id = ? AND c.ended_at IS NULL AND c.expires_at > ?',
+);
+
+/** An API key: its row names the user and its tenant. Parameter: the key's hash, three times. */
+const API_KEY_STATE_SQL = stateSql('api_keys c', [], 'c.key_hash = ?');
+
+type StateRow = Partial<UserRow> & { kind: 's' | 'g' | 'w'; value: unknown; session_last_used_at?: unknown };
 
 /** What the bearer resolver needs of a session besides the user's state. */
 export interface LiveSession {
@@ -122,50 +144,45 @@ export class AuthStateService {
   async loadForSession(sessionId: string, userId: string, tenantId: string): Promise<{ session: LiveSession; state: UserAuthState } | null> {
     const metadata = this.dataSource.getMetadata(Session);
     const { driver } = this.dataSource;
-    const expiresAt = metadata.findColumnWithPropertyName('expiresAt')!;
-    const lastUsedAt = metadata.findColumnWithPropertyName('lastUsedAt')!;
-    const rows = await readRows<UserRow & { session_last_used_at: unknown }>(this.dataSource.manager, SESSION_STATE_SQL, [
-      sessionId,
-      userId,
-      tenantId,
-      driver.preparePersistentValue(new Date(), expiresAt),
-    ]);
-    const row = rows[0];
+    const now = driver.preparePersistentValue(new Date(), metadata.findColumnWithPropertyName('expiresAt')!);
+    const params = [sessionId, userId, tenantId, now];
+    const rows = await readRows<StateRow>(this.dataSource.manager, SESSION_STATE_SQL, [...params, ...params, ...params]);
+    const row = rows.find((r) => r.kind === 's');
     if (!row) return null;
-    const session = { id: sessionId, userId, lastUsedAt: driver.prepareHydratedValue(row.session_last_used_at, lastUsedAt) as Date };
-    return { session, state: await this.withGrants(row) };
+    const lastUsedAt = driver.prepareHydratedValue(row.session_last_used_at, metadata.findColumnWithPropertyName('lastUsedAt')!) as Date;
+    return { session: { id: sessionId, userId, lastUsedAt }, state: toState(row as StateRow & UserRow, rows) };
   }
 
   /** The current state of the user whose API key hashes to keyHash, or null when there is no such key. */
   async loadForApiKey(keyHash: string): Promise<UserAuthState | null> {
-    const rows = await readRows<UserRow>(this.dataSource.manager, API_KEY_STATE_SQL, [keyHash]);
-    return rows[0] ? this.withGrants(rows[0]) : null;
+    const rows = await readRows<StateRow>(this.dataSource.manager, API_KEY_STATE_SQL, [keyHash, keyHash, keyHash]);
+    const row = rows.find((r) => r.kind === 's');
+    return row ? toState(row as StateRow & UserRow, rows) : null;
   }
+}
 
-  private async withGrants(row: UserRow): Promise<UserAuthState> {
-    const grants = await readRows<{ kind: 'g' | 'w'; value: string }>(this.dataSource.manager, USER_GRANTS_SQL, [row.tenant_id, row.id, row.tenant_id, row.id]);
-    const admin = truthy(row.admin);
-    const planAdmin = truthy(row.plan_admin);
-    return {
-      userId: row.id,
-      tenantId: row.tenant_id,
-      userActive: truthy(row.active),
-      tenantActive: truthy(row.tenant_active),
+function toState(row: UserRow, rows: StateRow[]): UserAuthState {
+  const admin = truthy(row.admin);
+  const planAdmin = truthy(row.plan_admin);
+  return {
+    userId: row.id,
+    tenantId: row.tenant_id,
+    userActive: truthy(row.active),
+    tenantActive: truthy(row.tenant_active),
+    admin,
+    planAdmin,
+    canViewMaskedData: truthy(row.can_view_masked_data),
+    permissions: effectivePermissions(
       admin,
       planAdmin,
-      canViewMaskedData: truthy(row.can_view_masked_data),
-      permissions: effectivePermissions(
-        admin,
-        planAdmin,
-        grants.filter((g) => g.kind === 'g').map((g) => parsePermissions(g.value)),
-      ),
-      ipWhitelist: grants.filter((g) => g.kind === 'w').map((g) => g.value),
-      restrictedTo: restrictionsOf(
-        { tfa: truthy(row.tfa), resetTfa: truthy(row.reset_tfa), resetPassword: truthy(row.reset_password) },
-        truthy(row.tfa_confirmed),
-      ),
-    };
-  }
+      rows.filter((r) => r.kind === 'g').map((r) => parsePermissions(r.value)),
+    ),
+    ipWhitelist: rows.filter((r) => r.kind === 'w').map((r) => String(r.value)),
+    restrictedTo: restrictionsOf(
+      { tfa: truthy(row.tfa), resetTfa: truthy(row.reset_tfa), resetPassword: truthy(row.reset_password) },
+      truthy(row.tfa_confirmed),
+    ),
+  };
 }
 
 function parsePermissions(raw: unknown): string[] {

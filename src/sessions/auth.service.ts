@@ -8,9 +8,10 @@ import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
-import { UserIpWhitelistEntry, UserPlan } from '../users/user-relations.entity.js';
+import { UserPlan } from '../users/user-relations.entity.js';
+import { readUser } from '../users/user-rows.js';
+import { readRows } from '../database/fast-query.js';
 import { User } from '../users/user.entity.js';
-import { Plan } from '../plans/plan.entity.js';
 import { ipAllowed, restrictionsOf } from './auth-state.service.js';
 import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
@@ -21,6 +22,27 @@ export interface Client {
   ip: string;
   userAgent: string | null;
   requestId: string;
+}
+
+/**
+ * What a login needs to know of a user besides its row, in one read: its allow-list, whether
+ * TFA is confirmed, and its plans' session limits with their validity (filtered in code).
+ * Plans are joined within the user's tenant.
+ */
+const LOGIN_FACTS_SQL = `SELECT 'w' AS kind, w.entry AS entry, NULL AS sessions_limit, NULL AS valid_from, NULL AS valid_to
+  FROM user_ip_whitelist w WHERE +w.tenant_id = ? AND w.user_id = ?
+UNION ALL
+SELECT 'f', NULL, NULL, NULL, NULL FROM user_tfa f WHERE +f.tenant_id = ? AND f.user_id = ? AND f.confirmed = 1
+UNION ALL
+SELECT 'p', NULL, p.sessions_limit, up.valid_from, up.valid_to
+  FROM user_plans up JOIN plans p ON p.id = up.plan_id AND p.tenant_id = up.tenant_id
+ WHERE +up.tenant_id = ? AND up.user_id = ?`;
+
+interface LoginFacts {
+  ipWhitelist: string[];
+  tfaConfirmed: boolean;
+  /** Session limits of the plans valid now (null: that plan sets none). */
+  planLimits: (number | null)[];
 }
 
 const invalid = (): DomainError => new DomainError('invalid_credentials', 'The credentials are not valid');
@@ -53,9 +75,7 @@ export class AuthService {
 
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
     const tenant = await this.tenants.findByRef(input.tenant);
-    const user = tenant
-      ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: input.email.trim().toLowerCase() })
-      : null;
+    const user = tenant ? await readUser(this.dataSource.manager, tenant.id, 'email', input.email.trim().toLowerCase()) : null;
     const passwordOk = user?.passwordHash
       ? await verifyPassword(user.passwordHash, input.password).catch(() => false)
       : await verifyAgainstDecoy(input.password);
@@ -72,12 +92,12 @@ export class AuthService {
       await this.countFailure(tenant, user, client);
       throw invalid();
     }
-    const whitelist = await this.dataSource.getRepository(UserIpWhitelistEntry).findBy({ userId: user.id });
-    if (!user.active || !ipAllowed(client.ip, whitelist.map((w) => w.entry))) {
+    const facts = await this.loginFacts(user, now);
+    if (!user.active || !ipAllowed(client.ip, facts.ipWhitelist)) {
       await this.recordFailure(tenant.id, user.id, client);
       throw invalid();
     }
-    const tfaConfirmed = await this.tfa.isConfirmed(user.id);
+    const { tfaConfirmed } = facts;
     if (user.tfa && tfaConfirmed && !user.resetTfa) {
       if (input.otp === undefined && input.recoveryCode === undefined) {
         throw new DomainError('otp_required', 'Send the current one-time password as otp');
@@ -91,7 +111,7 @@ export class AuthService {
         throw invalid();
       }
     }
-    const limit = await this.sessionLimit(user, tenant);
+    const limit = sessionLimitOf(user, facts.planLimits, tenant);
     const issued = await this.db.transaction(async (manager) => {
       await manager.update(User, { id: user.id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: now });
       const created = await this.sessions.create(manager, user, tenant, limit, client);
@@ -190,16 +210,28 @@ export class AuthService {
     });
   }
 
-  private async sessionLimit(user: User, tenant: Tenant): Promise<number | null> {
-    if (user.sessionsLimit !== null) return user.sessionsLimit;
-    const today = todayUtc();
-    const now = new Date();
-    const assignments = await this.dataSource.getRepository(UserPlan).findBy({ userId: user.id });
-    const active = assignments.filter((a) => a.validFrom <= now && (a.validTo === null || a.validTo >= today));
-    const plans = active.length
-      ? await this.dataSource.getRepository(Plan).findBy(active.map((a) => ({ id: a.planId, tenantId: tenant.id })))
-      : [];
-    return sessionLimitOf(user, plans.map((p) => p.sessionsLimit), tenant);
+  private async loginFacts(user: User, now: Date): Promise<LoginFacts> {
+    const rows = await readRows<{ kind: 'w' | 'f' | 'p'; entry: unknown; sessions_limit: unknown; valid_from: unknown; valid_to: unknown }>(
+      this.dataSource.manager,
+      LOGIN_FACTS_SQL,
+      [user.tenantId, user.id, user.tenantId, user.id, user.tenantId, user.id],
+    );
+    const { driver } = this.dataSource;
+    const plan = this.dataSource.getMetadata(UserPlan);
+    const validFrom = plan.findColumnWithPropertyName('validFrom')!;
+    const validTo = plan.findColumnWithPropertyName('validTo')!;
+    const today = todayUtc(now);
+    const facts: LoginFacts = { ipWhitelist: [], tfaConfirmed: false, planLimits: [] };
+    for (const row of rows) {
+      if (row.kind === 'w') facts.ipWhitelist.push(String(row.entry));
+      else if (row.kind === 'f') facts.tfaConfirmed = true;
+      else {
+        const from = driver.prepareHydratedValue(row.valid_from, validFrom) as Date;
+        const to = driver.prepareHydratedValue(row.valid_to, validTo) as string | null;
+        if (from <= now && (to === null || to >= today)) facts.planLimits.push(row.sessions_limit === null ? null : Number(row.sessions_limit));
+      }
+    }
+    return facts;
   }
 
   private tokens(issued: IssuedSession, tenant: Tenant, passwordChangeRequired: boolean, tfaEnrollmentRequired: boolean): TokenResponse {

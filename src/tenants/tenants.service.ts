@@ -6,6 +6,7 @@ import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
+import { readEntities } from '../database/fast-query.js';
 import type { CreateTenantDto, TenantSettingsDto, UpdateTenantDto } from './dto/tenant.dto.js';
 import { DEFAULT_TENANT_SETTINGS, Tenant } from './tenant.entity.js';
 
@@ -35,9 +36,10 @@ export class TenantsService {
   ) {}
 
   /** A tenant by id or by slug, whichever the reference is. */
-  findByRef(ref: string): Promise<Tenant | null> {
-    const repo = this.dataSource.getRepository(Tenant);
-    return isUuid(ref) ? repo.findOneBy({ id: ref.toLowerCase() }) : repo.findOneBy({ slug: ref.toLowerCase() });
+  /** A tenant by id or slug; read on every login and every operator request, so without the query builder. */
+  async findByRef(ref: string): Promise<Tenant | null> {
+    const [tenant] = await readEntities(this.dataSource.manager, Tenant, isUuid(ref) ? 'e.id = ?' : 'e.slug = ?', [ref.toLowerCase()]);
+    return tenant ?? null;
   }
 
   async get(id: string): Promise<Tenant> {

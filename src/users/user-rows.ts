@@ -1,5 +1,5 @@
-import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { readRows } from '../database/fast-query.js';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { hydrate, readRows } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
 import { UserPlan } from './user-relations.entity.js';
@@ -16,15 +16,6 @@ import { User } from './user.entity.js';
  */
 
 type Row = Record<string, unknown>;
-
-/** A raw row, keyed by column name, turned into an entity the way TypeORM would. */
-function hydrate<T extends ObjectLiteral>(metadata: EntityMetadata, row: Row, into: T): T {
-  const { driver } = metadata.connection;
-  for (const column of metadata.columns) {
-    if (column.databaseName in row) (into as Row)[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
-  }
-  return into;
-}
 
 /**
  * Runs a query over users (alias of the builder) and returns the users it selects, in order.
@@ -51,21 +42,21 @@ export async function readUsers(qb: SelectQueryBuilder<User>, forceIndex?: strin
   return rows.map((row) => hydrate(metadata, row, new User()));
 }
 
-const singleUserSql = new WeakMap<DataSource, { id: string; externalId: string }>();
+const singleUserSql = new WeakMap<DataSource, Record<'id' | 'externalId' | 'email', string>>();
 
 /**
- * One user of a tenant by id or externalId, or null. The SQL is written once per data source
+ * One user of a tenant by id, externalId or (lower-cased) email, or null. The SQL is written once per data source
  * (building it through the query builder cost more than running it, on the read that every
  * GET of a user makes).
  */
-export async function readUser(manager: EntityManager, tenantId: string, by: 'id' | 'externalId', value: string): Promise<User | null> {
+export async function readUser(manager: EntityManager, tenantId: string, by: 'id' | 'externalId' | 'email', value: string): Promise<User | null> {
   const { connection } = manager;
   let sql = singleUserSql.get(connection);
   if (!sql) {
     const metadata = connection.getMetadata(User);
     const escape = (name: string) => connection.driver.escape(name);
     const select = `SELECT ${metadata.columns.map((c) => `u.${escape(c.databaseName)} AS ${escape(c.databaseName)}`).join(', ')} FROM ${escape(metadata.tableName)} u WHERE u.tenant_id = ? AND`;
-    sql = { id: `${select} u.id = ?`, externalId: `${select} u.external_id = ?` };
+    sql = { id: `${select} u.id = ?`, externalId: `${select} u.external_id = ?`, email: `${select} u.email = ?` };
     singleUserSql.set(connection, sql);
   }
   const rows = await readRows(manager, sql[by], [tenantId, value]);

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral } from 'typeorm';
+import { type DataSource, type EntityManager, type EntityMetadata, type ObjectLiteral, QueryFailedError } from 'typeorm';
 
 type Row = Record<string, unknown>;
 
@@ -12,16 +12,36 @@ interface SqliteConnection {
 
 const statements = new WeakMap<object, Map<string, Statement>>();
 
+interface MysqlPool {
+  query(sql: string, params: unknown[], callback: (error: Error | null, rows: unknown) => void): void;
+}
+
 /**
- * A read for the hot paths (every authenticated request, every GET of a user). On SQLite
- * outside a transaction it runs a prepared statement straight on the driver's connection,
- * which skips TypeORM's query runner (created, connected, broadcast to and released per
- * query: more CPU than the statement itself); anywhere else it is `manager.query`. Rows come
- * back as the driver gives them, as with `manager.query`.
+ * A read for the hot paths (every authenticated request, every GET of a user, every login).
+ * Outside a transaction it skips TypeORM's query runner (created, connected, broadcast to
+ * and released per query: on SQLite more CPU than the statement itself):
+ * - on SQLite it runs a prepared statement straight on the driver's connection;
+ * - on MySQL/MariaDB it runs on the driver's own pool, with the pool's connection options,
+ *   so values come back converted exactly as through TypeORM; errors are QueryFailedErrors.
+ * Anywhere else (in a transaction, replication set up) it is `manager.query`. Rows come back
+ * as the driver gives them, as with `manager.query`.
  */
+/** Statements readRows ran around TypeORM's query runner, for tests that count a request's statements. */
+export const fastReads = { count: 0 };
+
 export function readRows<T = Row>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const { driver } = manager.connection;
-  if (manager.queryRunner || driver.options.type !== 'better-sqlite3') return manager.query(sql, params);
+  if (manager.queryRunner) return manager.query(sql, params);
+  fastReads.count += 1;
+  const type = driver.options.type;
+  if (type === 'mysql' || type === 'mariadb') {
+    const pool = (driver as unknown as { pool?: MysqlPool }).pool;
+    if (!pool) return manager.query(sql, params);
+    return new Promise((resolve, reject) => {
+      pool.query(sql, params, (error, rows) => (error ? reject(new QueryFailedError(sql, params, error)) : resolve(rows as T[])));
+    });
+  }
+  if (type !== 'better-sqlite3') return manager.query(sql, params);
   const connection = (driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
   if (!connection) return manager.query(sql, params);
   let cache = statements.get(connection);

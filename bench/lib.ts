@@ -130,6 +130,14 @@ export function startHelloWorld(): Promise<Child> {
   return startChild('./hello-server.js', { args: ['{port}'], probe: '/' });
 }
 
+/**
+ * The ceiling of bench/reads-server.ts: bare Fastify running only the service's statements for
+ * an authenticated read, on the raw driver, against the service's database.
+ */
+export function startReadsCeiling(databaseUrl: string): Promise<Child> {
+  return startChild('./reads-server.js', { args: ['{port}', databaseUrl], probe: '/health' });
+}
+
 /** The NestJS-on-Fastify hello-world of bench/nest-hello-server.ts, in its own process. */
 export function startNestHelloWorld(): Promise<Child> {
   return startChild('./nest-hello-server.js', { args: ['{port}'], probe: '/' });

@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { PASSWORD_HASH_PARAMS } from '../src/users/passwords.js';
 import {
   DURATION, JSON_HEADERS, WARMUP_SECONDS, baselineFigure, boundedFigure, createTenant, createUsers, login, measureLoop,
-  rate, relativeFigure, runBench, sampleRss, startHelloWorld, startService, type Rate, type Report
+  rate, referenceFigure, relativeFigure, runBench, sampleRss, startHelloWorld, startReadsCeiling, startService, type Rate, type Report
 } from './lib.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? '10');
@@ -129,6 +129,14 @@ async function main(report: Report): Promise<void> {
       // (c) GET /me with a bearer token against a bare Fastify hello-world.
       const { accessToken } = await loginAs(0);
       const me = await rate('GET /me', { url: `${base}/api/v2/me`, connections: CONNECTIONS, headers: { authorization: `Bearer ${accessToken}` } });
+      // The ceiling: the same statements on the raw driver behind a bare Fastify route, nothing else.
+      const ceilingServer = await startReadsCeiling(`sqlite:${join(dir, 'identity.sqlite')}`);
+      let ceiling: Rate;
+      try {
+        ceiling = await rate('ceiling', { url: `${ceilingServer.base}/api/v2/me`, connections: CONNECTIONS, headers: { authorization: `Bearer ${accessToken}` } });
+      } finally {
+        await ceilingServer.stop();
+      }
       const hello = await startHelloWorld();
       let helloRate: Rate;
       try {
@@ -141,6 +149,10 @@ async function main(report: Report): Promise<void> {
       report.add(
         baselineFigure(baselineLabel, helloRate.rps, 'req/s'),
         relativeFigure('GET /api/v2/me req/s (SQLite)', me.rps, 'req/s', helloRate.rps, baselineLabel, 0.4),
+        referenceFigure(
+          'ceiling: bare Fastify running only the statements of GET /me (raw driver, no token check, no framework), SQLite',
+          ceiling.rps, 'req/s', helloRate.rps, baselineLabel,
+        ),
       );
     }
 

@@ -29,10 +29,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Options } from 'autocannon';
 import { createConnection, createPool } from 'mysql2/promise';
 import {
   DURATION, MYSQL_SERVER, POINT_SELECT, WARMUP_SECONDS, api, baselineFigure, boundedFigure, createTenant, createUsers,
-  login, measureLoop, rate, referenceFigure, relativeFigure, runBench, sampleRss, settledRss, startHelloWorld, startNestHelloWorld, startService, type Child,
+  login, measureLoop, rate, referenceFigure, relativeFigure, runBench, sampleRss, settledRss, startHelloWorld, startNestHelloWorld, startReadsCeiling, startService, type Child,
   type Report
 } from './lib.js';
 
@@ -113,6 +114,16 @@ async function rateNestHelloWorld(): Promise<number> {
   }
 }
 
+/** Requests per second of bench/reads-server.ts on the service's database, with the same requests. */
+async function rateCeiling(databaseUrl: string, options: Omit<Options, 'url'>): Promise<number> {
+  const ceiling = await startReadsCeiling(databaseUrl);
+  try {
+    return (await rate('ceiling (bare Fastify + the reads)', { ...options, url: ceiling.base })).rps;
+  } finally {
+    await ceiling.stop();
+  }
+}
+
 async function measure(report: Report, hello: Child, backend: Backend): Promise<void> {
   const { name } = backend;
   console.log(`\n${name}: starting the service`);
@@ -134,6 +145,12 @@ async function measure(report: Report, hello: Child, backend: Backend): Promise<
     // hello-world show what the framework and the request pipeline cost before any work.
     const jwks = backend.references ? await rate('GET /.well-known/jwks.json', { url: `${service.base}/.well-known/jwks.json`, connections: CONNECTIONS }) : null;
     const nest = backend.references ? await rateNestHelloWorld() : null;
+    // The ceiling: the same statements on the raw driver behind a bare Fastify route, nothing else.
+    next = 0;
+    const ceiling = await rateCeiling(backend.databaseUrl, {
+      connections: CONNECTIONS,
+      requests: [{ method: 'GET', headers, setupRequest: (req) => ({ ...req, path: `/api/v2/users/${ids[next++ % ids.length]}` }) }],
+    });
     const helloRate = await rate('hello-world', { url: `${hello.base}/`, connections: CONNECTIONS });
     const idleAfter = await settledRss(service.pid);
     console.log(
@@ -146,6 +163,7 @@ async function measure(report: Report, hello: Child, backend: Backend): Promise<
       baselineFigure(helloLabel, helloRate.rps, 'req/s'),
       baselineFigure(raw.label, raw.perSecond, 'q/s'),
       relativeFigure(`GET /api/v2/users/{id} req/s, ${name}, ${CONNECTIONS} conns`, get.rps, 'req/s', helloRate.rps, helloLabel, backend.fraction),
+      referenceFigure(`ceiling: bare Fastify running only this read's statements (raw driver, no token check, no framework), ${name}`, ceiling, 'req/s', helloRate.rps, helloLabel),
       ...(jwks ? [referenceFigure('GET /.well-known/jwks.json req/s (the service, no credential, no database)', jwks.rps, 'req/s', helloRate.rps, helloLabel)] : []),
       ...(nest ? [referenceFigure('NestJS 12 on Fastify hello-world req/s', nest, 'req/s', helloRate.rps, helloLabel)] : []),
       boundedFigure(`service RSS idle after start + seeding, ${name}`, idleBefore, 'MB', { max: 150 }),

@@ -113,7 +113,7 @@ SELECT 'w', w.entry, ${padding}
 }
 
 /** A live session: unended, unexpired, and the token's (id, user, tenant). Parameters: those four, three times. */
-const SESSION_STATE_SQL = stateSql(
+export const SESSION_STATE_SQL = stateSql(
   'sessions c',
   ['c.last_used_at AS session_last_used_at'],
   'c.id = ? AND c.user_id = ? AND c.tenant_id = ? AND c.ended_at IS NULL AND c.expires_at > ?',

@@ -61,12 +61,16 @@ function childRowsSql(manager: EntityManager, userCount: number): string {
   let cache = childRowsSqlCache.get(manager.connection);
   if (!cache) childRowsSqlCache.set(manager.connection, (cache = new Map()));
   let sql = cache.get(userCount);
-  if (!sql) cache.set(userCount, (sql = buildChildRowsSql(manager, userCount)));
+  if (!sql) cache.set(userCount, (sql = buildChildRowsSql((name) => manager.connection.driver.escape(name), userCount)));
   return sql;
 }
 
-function buildChildRowsSql(manager: EntityManager, userCount: number): string {
-  const table = (name: string) => manager.connection.driver.escape(name);
+/**
+ * The child-rows statement for `userCount` users, with `escape` quoting table names for the
+ * dialect. Parameters: the tenant and the user ids, five times over.
+ */
+export function buildChildRowsSql(escape: (name: string) => string, userCount: number): string {
+  const table = escape;
   const users = `IN (${Array.from({ length: userCount }, () => '?').join(', ')})`;
   return [
     `SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,

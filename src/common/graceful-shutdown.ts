@@ -21,9 +21,11 @@ export class GracefulShutdown implements OnModuleInit, BeforeApplicationShutdown
   }
 
   onModuleInit(): void {
-    this.fastify?.addHook('onSend', async (_request, reply, payload) => {
+    // A callback hook rather than an async one: it runs on every response, and an async hook
+    // costs each of them a promise.
+    this.fastify?.addHook('onSend', (_request, reply, payload, done) => {
       if (this.draining) void reply.header('connection', 'close');
-      return payload;
+      done(null, payload);
     });
   }
 

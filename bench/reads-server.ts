@@ -10,7 +10,7 @@
  * The statements are the service's own: the session and authorization state
  * (SESSION_STATE_SQL), the user within its tenant, and the user's child rows
  * (buildChildRowsSql). SQLite is opened read-only beside the running service (WAL); MariaDB
- * through a mysql2 pool of 10 connections, the service's pool size.
+ * through a mysql2 pool of 10 connections (the service's pool size) as prepared statements, as the service runs them.
  */
 import Database from 'better-sqlite3';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -39,7 +39,7 @@ function sqlite(path: string): { read: Read; now: () => unknown; escape: (name: 
 
 function mysql(uri: string): { read: Read; now: () => unknown; escape: (name: string) => string } {
   const pool = createPool({ uri, timezone: 'Z', connectionLimit: 10 });
-  const read: Read = async (sql, params) => (await pool.query(sql, params))[0] as Row[];
+  const read: Read = async (sql, params) => (await pool.execute(sql, params as never[]))[0] as Row[];
   return { read, now: () => new Date(), escape: (name) => `\`${name}\`` };
 }
 

@@ -24,6 +24,15 @@ export async function withServerFlavor(db: DatabaseConfig): Promise<DatabaseConf
   }
 }
 
+/** Connections in the MySQL/MariaDB pool of each instance. */
+export const MYSQL_POOL_SIZE = 20;
+/**
+ * Prepared statements each pooled connection keeps. The hot reads are about twenty fixed
+ * statements; the server's max_prepared_stmt_count (MariaDB's default 16,382) must hold
+ * instances × MYSQL_POOL_SIZE × this.
+ */
+export const MYSQL_PREPARED_PER_CONNECTION = 32;
+
 /** One place that turns DATABASE_URL into TypeORM options, for the app, the CLI and tests. */
 export function dataSourceOptions(db: DatabaseConfig, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {
   const common = {
@@ -55,10 +64,18 @@ export function dataSourceOptions(db: DatabaseConfig, overrides: { migrationsRun
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     connectTimeout: 3000,
-    poolSize: 20,
+    poolSize: MYSQL_POOL_SIZE,
     migrations: MYSQL_MIGRATIONS,
     // trace: false stops mysql2 from capturing a stack trace on every query (a measurable
     // share of each list request's CPU); driver errors are mapped by code, never by stack.
-    extra: { waitForConnections: true, queueLimit: 500, enableKeepAlive: true, trace: false },
+    // The hot reads run as prepared statements (src/database/fast-query.ts); each connection
+    // keeps at most MYSQL_PREPARED_PER_CONNECTION of them, least recently used dropped first.
+    extra: {
+      waitForConnections: true,
+      queueLimit: 500,
+      enableKeepAlive: true,
+      trace: false,
+      maxPreparedStatements: MYSQL_PREPARED_PER_CONNECTION,
+    },
   };
 }

@@ -89,6 +89,14 @@ export function buildChildRowsSql(escape: (name: string) => string, userCount: n
   ].join('\nUNION ALL\n');
 }
 
+const IN_LIST_SIZES = [1, 2, 5, 10, 20, 50, 100, 200];
+
+/** The smallest of IN_LIST_SIZES that holds n ids; past the largest, the next multiple of it. */
+export function inListSize(n: number): number {
+  const largest = IN_LIST_SIZES.at(-1)!;
+  return IN_LIST_SIZES.find((size) => size >= n) ?? Math.ceil(n / largest) * largest;
+}
+
 /**
  * The users with their groups, allow-list, client tags, plans and TFA enrolment, in one query. Allow-list
  * entries and tags keep the order they were sent in; groups and plans are sorted by name.
@@ -96,7 +104,11 @@ export function buildChildRowsSql(escape: (name: string) => string, userCount: n
 export async function loadRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
   if (!users.length) return [];
   const ids = users.map((u) => u.id);
-  const rows = await readRows(manager, childRowsSql(manager, ids.length), Array.from({ length: 5 }, () => [tenantId, ...ids]).flat());
+  // The IN list is padded (with the first id again) to one of a few sizes, so that a handful of
+  // statements serve every page size: on MariaDB each distinct statement is prepared once per
+  // pooled connection and kept.
+  const padded = [...ids, ...Array.from({ length: inListSize(ids.length) - ids.length }, () => ids[0]!)];
+  const rows = await readRows(manager, childRowsSql(manager, padded.length), Array.from({ length: 5 }, () => [tenantId, ...padded]).flat());
   const groupMetadata = manager.connection.getMetadata(Group);
   const planMetadata = manager.connection.getMetadata(UserPlan);
   const byUser = new Map<string, UserWithRelations>(

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
+import { IdleCollector } from './common/idle-collector.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -31,7 +32,7 @@ export class AppModule {
         PlansModule,
         HealthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, GracefulShutdown],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, GracefulShutdown, IdleCollector],
     };
   }
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
 import { AppModule } from './app.module.js';
+import { activity } from './common/idle-collector.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
 import { validationPipe } from './common/validation.js';
@@ -36,6 +37,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
   // JSON is the only body this API reads; anything else is a 415.
   adapter.getInstance().removeContentTypeParser('text/plain');
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    activity.requests += 1;
     void reply.header('x-request-id', String(request.id));
     done();
   });

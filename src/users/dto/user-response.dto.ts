@@ -91,7 +91,8 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now = new Date()): UserResponse {
   const { user } = loaded;
   const clear = seesUnmasked(viewer);
-  const today = todayUtc(now);
+  // Formatting a date costs more than the rest of a small user's mapping: only when it has plans.
+  const today = loaded.plans.length > 0 ? todayUtc(now) : '';
   return {
     id: user.id,
     tenantId: user.tenantId,

@@ -102,8 +102,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     databaseUrl: db.url,
     call,
     close: async () => {
-      await app.close();
-      await db.drop();
+      try {
+        await app.close();
+      } finally {
+        await db.drop();
+      }
     },
   };
 }

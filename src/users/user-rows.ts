@@ -66,11 +66,10 @@ function childRowsSql(manager: EntityManager, userCount: number): string {
 }
 
 /**
- * The child-rows statement for `userCount` users, with `escape` quoting table names for the
+ * The child-rows statement for `userCount` users, with `table` quoting table names for the
  * dialect. Parameters: the tenant and the user ids, five times over.
  */
-export function buildChildRowsSql(escape: (name: string) => string, userCount: number): string {
-  const table = escape;
+export function buildChildRowsSql(table: (name: string) => string, userCount: number): string {
   const users = `IN (${Array.from({ length: userCount }, () => '?').join(', ')})`;
   return [
     `SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,

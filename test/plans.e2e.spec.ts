@@ -177,10 +177,10 @@ describe('plans and plan assignments', () => {
       const events = await t.call('GET', `/api/v2/audit-events?filter[targetId]=${user.id}`, { tenant: tenant.id });
       expect(events.body.data.map((e: any) => e.action)).toEqual([
         'user.created',
-        'user.plan-assigned',
-        'user.plan-assigned',
-        'user.plan-assigned',
-        'user.plan-removed',
+        'user.plan_assigned',
+        'user.plan_assigned',
+        'user.plan_assigned',
+        'user.plan_removed',
       ]);
     });
 
@@ -261,11 +261,11 @@ describe('plans and plan assignments', () => {
       expect(assigned.body.email).toBe('c***@example.com');
       expect((await t.call('DELETE', `/api/v2/users/${customer.id}/plans/${created.body.id}`, { as })).status).toBe(204);
       const events = await t.call('GET', `/api/v2/audit-events?filter[actorId]=${planAdmin.user.id}`, { tenant: tenant.id });
-      expect(events.body.data.map((e: any) => e.action).filter((a: string) => a !== 'auth.login')).toEqual([
+      expect(events.body.data.map((e: any) => e.action).filter((a: string) => a !== 'auth.logged_in')).toEqual([
         'plan.created',
         'plan.updated',
-        'user.plan-assigned',
-        'user.plan-removed',
+        'user.plan_assigned',
+        'user.plan_removed',
       ]);
       expect((await t.call('DELETE', `/api/v2/plans/${created.body.id}`, { as })).status).toBe(204);
 

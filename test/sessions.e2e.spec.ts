@@ -96,7 +96,7 @@ describe('sessions and authentication', () => {
       const events = await t.call('GET', `/api/v2/audit-events?filter[targetId]=${user.id}&limit=50`, { tenant: tenant.id });
       const actions = events.body.data.map((e: { action: string }) => e.action);
       expect(actions.filter((a: string) => a === 'auth.login_failed')).toHaveLength(4);
-      expect(actions).toEqual(expect.arrayContaining(['auth.lockout', 'user.unlock']));
+      expect(actions).toEqual(expect.arrayContaining(['auth.locked_out', 'user.unlocked']));
     });
 
     it('rate-limits login per client IP with 429 and Retry-After', async () => {
@@ -388,8 +388,8 @@ describe('sessions and authentication', () => {
       await t.call('POST', `/api/v2/users/${s.user.id}/actions/reset-api-key`, { tenant: tenant.id });
       const events = await t.call('GET', '/api/v2/audit-events?limit=100', { tenant: tenant.id });
       const actions = events.body.data.map((e: { action: string }) => e.action);
-      expect(actions).toEqual(expect.arrayContaining(['auth.login', 'auth.logout', 'user.force-logout', 'user.reset-api-key']));
-      const loginEvent = events.body.data.find((e: { action: string }) => e.action === 'auth.login');
+      expect(actions).toEqual(expect.arrayContaining(['auth.logged_in', 'auth.logged_out', 'user.force_logged_out', 'user.api_key_reset']));
+      const loginEvent = events.body.data.find((e: { action: string }) => e.action === 'auth.logged_in');
       expect(loginEvent).toMatchObject({ actor: { type: 'user', id: s.user.id }, target: { type: 'session', id: s.sessionId } });
     });
   });

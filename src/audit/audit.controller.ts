@@ -14,11 +14,11 @@ export class AuditController {
   @RequirePermission('audit:read')
   @ApiOkResponse({ type: AuditPage })
   async list(@TenantCtx() ctx: TenantContext, @Query() query: AuditQueryDto): Promise<AuditPage> {
-    const { events, nextCursor } = await this.audit.list(ctx.tenantId, {
+    const { events, nextCursor, hasMore } = await this.audit.list(ctx.tenantId, {
       limit: query.limit ?? 20,
       after: query.after,
       ...query.filter,
     });
-    return { data: events.map(toAuditEventResponse), meta: { nextCursor } };
+    return { data: events.map(toAuditEventResponse), meta: { nextCursor, hasMore } };
   }
 }

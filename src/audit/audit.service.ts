@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RequestContext } from '../auth/request-context.js';
-import { pageById } from '../common/pagination.js';
-import { newId } from '../common/ids.js';
+import { CursorSeal } from '../common/cursor.js';
+import { isUuid, newId } from '../common/ids.js';
+import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { currentActionName, type AuditAction } from './audit-actions.js';
 import { AuditEvent } from './audit-event.entity.js';
 
 export interface AuditTarget {
@@ -13,6 +15,14 @@ export interface AuditTarget {
 export interface AuditActor {
   type: 'operator' | 'user' | 'integration' | 'anonymous';
   id: string | null;
+}
+
+export interface AuditPageResult {
+  events: AuditEvent[];
+  /** Resumes after the last event of this page (or after `after` when the page is empty). */
+  nextCursor: string | null;
+  /** More events already follow this page. */
+  hasMore: boolean;
 }
 
 export interface AuditQuery {
@@ -31,7 +41,14 @@ export function actorOf(context: Pick<RequestContext, 'principal'>): AuditActor 
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly cursors: CursorSeal;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    encryption: EncryptionKey,
+  ) {
+    this.cursors = new CursorSeal(encryption.key, 'audit-events');
+  }
 
   /**
    * Writes an event with the manager of the caller's transaction, so the event and the
@@ -41,7 +58,7 @@ export class AuditService {
     manager: EntityManager,
     event: {
       tenantId: string | null;
-      action: string;
+      action: AuditAction;
       target: AuditTarget;
       actor: AuditActor;
       ip: string | null;
@@ -63,7 +80,7 @@ export class AuditService {
   }
 
   /** Convenience for the common case: the caller of a request changed something in its tenant. */
-  recordFor(manager: EntityManager, context: RequestContext, action: string, target: AuditTarget, tenantId = context.tenantId): Promise<void> {
+  recordFor(manager: EntityManager, context: RequestContext, action: AuditAction, target: AuditTarget, tenantId = context.tenantId): Promise<void> {
     return this.record(manager, {
       tenantId,
       action,
@@ -74,13 +91,26 @@ export class AuditService {
     });
   }
 
-  /** Oldest first, keyset by id: a consumer polls with the last `nextCursor` to get what is new. */
-  async list(tenantId: string, query: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+  /**
+   * Oldest first, keyset by id (UUIDv7, so time order). The cursor of the last page still
+   * resumes after its last event, so an integration polls with it and gets only what is new.
+   * `after` is a sealed cursor from this API or, as documented, an event's id.
+   */
+  async list(tenantId: string, query: AuditQuery): Promise<AuditPageResult> {
+    const afterId = query.after === undefined ? undefined : this.afterId(query.after);
     const qb = this.dataSource.getRepository(AuditEvent).createQueryBuilder('e').where('e.tenant_id = :tenantId', { tenantId });
-    if (query.action !== undefined) qb.andWhere('e.action = :action', { action: query.action });
-    if (query.actorId !== undefined) qb.andWhere('e.actor_id = :actorId', { actorId: query.actorId });
-    if (query.targetId !== undefined) qb.andWhere('e.target_id = :targetId', { targetId: query.targetId });
-    const { rows, nextCursor } = await pageById(qb, query.limit, query.after);
-    return { events: rows, nextCursor };
+    if (query.action !== undefined) qb.andWhere('e.action = :action', { action: currentActionName(query.action) });
+    if (query.actorId !== undefined) qb.andWhere('e.actor_id = :actorId', { actorId: query.actorId.toLowerCase() });
+    if (query.targetId !== undefined) qb.andWhere('e.target_id = :targetId', { targetId: isUuid(query.targetId) ? query.targetId.toLowerCase() : query.targetId });
+    if (afterId !== undefined) qb.andWhere('e.id > :afterId', { afterId });
+    const found = await qb.orderBy('e.id', 'ASC').limit(query.limit + 1).getMany();
+    const events = found.slice(0, query.limit);
+    const resumeAfter = events.at(-1)?.id ?? afterId;
+    return { events, nextCursor: resumeAfter === undefined ? null : this.cursors.seal([resumeAfter]), hasMore: found.length > query.limit };
+  }
+
+  private afterId(after: string): string {
+    if (isUuid(after)) return after.toLowerCase();
+    return String(this.cursors.open(after, 1)[0]);
   }
 }

@@ -123,7 +123,7 @@ export class PlansService {
       if (existing) await manager.update(UserPlan, where, { validTo });
       else await manager.insert(UserPlan, { ...where, validFrom: now, validTo });
       await this.touchUser(manager, user, now);
-      await this.audit.recordFor(manager, ctx, 'user.plan-assigned', { type: 'user', id: user.id });
+      await this.audit.recordFor(manager, ctx, 'user.plan_assigned', { type: 'user', id: user.id });
       return user.id;
     });
     return this.users.get(ctx, { id });
@@ -138,7 +138,7 @@ export class PlansService {
         : { affected: 0 };
       if (!result.affected) throw DomainError.notFound('Plan assignment');
       await this.touchUser(manager, user, new Date());
-      await this.audit.recordFor(manager, ctx, 'user.plan-removed', { type: 'user', id: user.id });
+      await this.audit.recordFor(manager, ctx, 'user.plan_removed', { type: 'user', id: user.id });
     });
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
 import { AppConfig } from '../config/app-config.js';
@@ -115,9 +116,19 @@ export class AuthService {
     const issued = await this.db.transaction(async (manager) => {
       await manager.update(User, { id: user.id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: now });
       const created = await this.sessions.create(manager, user, tenant, limit, client);
+      for (const evicted of created.evicted) {
+        await this.audit.record(manager, {
+          tenantId: tenant.id,
+          action: 'session.evicted',
+          actor: { type: 'user', id: user.id },
+          target: { type: 'session', id: evicted },
+          ip: client.ip,
+          requestId: client.requestId,
+        });
+      }
       await this.audit.record(manager, {
         tenantId: tenant.id,
-        action: 'auth.login',
+        action: 'auth.logged_in',
         actor: { type: 'user', id: user.id },
         target: { type: 'session', id: created.session.id },
         ip: client.ip,
@@ -149,7 +160,7 @@ export class AuthService {
           await this.dataSource.transaction((manager) =>
             this.audit.record(manager, {
               tenantId: row.tenant_id,
-              action: 'auth.refresh_reuse',
+              action: 'auth.refresh_token_reused',
               actor: { type: 'user', id: row.user_id },
               target: { type: 'session', id: sessionId },
               ip: client.ip,
@@ -177,7 +188,7 @@ export class AuthService {
     const { sessionId } = ctx.principal;
     await this.db.transaction(async (manager) => {
       await this.sessions.end(sessionId, 'logout', manager);
-      await this.audit.recordFor(manager, ctx, 'auth.logout', { type: 'session', id: sessionId });
+      await this.audit.recordFor(manager, ctx, 'auth.logged_out', { type: 'session', id: sessionId });
     });
   }
 
@@ -190,7 +201,7 @@ export class AuthService {
       if (tenant.lockoutThreshold > 0 && failedLogins >= tenant.lockoutThreshold) {
         const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
         await manager.update(User, { id: user.id }, { lockedUntil, failedLogins: 0 });
-        await this.anonymousEvent(manager, tenant.id, 'auth.lockout', user.id, client);
+        await this.anonymousEvent(manager, tenant.id, 'auth.locked_out', user.id, client);
       }
     });
   }
@@ -200,7 +211,7 @@ export class AuthService {
     await this.db.transaction((manager) => this.anonymousEvent(manager, tenantId, 'auth.login_failed', userId, client));
   }
 
-  private anonymousEvent(manager: EntityManager, tenantId: string, action: string, userId: string | null, client: Client): Promise<void> {
+  private anonymousEvent(manager: EntityManager, tenantId: string, action: AuditAction, userId: string | null, client: Client): Promise<void> {
     return this.audit.record(manager, {
       tenantId,
       action,

@@ -39,6 +39,6 @@ import { UserCredentialsRevoker } from './user-credentials.revoker.js';
     { provide: BEARER_RESOLVER, useClass: SessionBearerResolver },
     { provide: USER_SESSION_REVOKER, useClass: UserCredentialsRevoker },
   ],
-  exports: [BEARER_RESOLVER, USER_SESSION_REVOKER],
+  exports: [BEARER_RESOLVER, USER_SESSION_REVOKER, EncryptionKey],
 })
 export class SessionsModule {}

@@ -52,8 +52,9 @@ export class SessionsService {
     tenant: Tenant,
     limit: number | null,
     client: { ip: string; userAgent: string | null },
-  ): Promise<IssuedSession> {
+  ): Promise<IssuedSession & { evicted: string[] }> {
     const now = new Date();
+    const evicted: string[] = [];
     if (limit !== null) {
       const live = await manager.find(Session, {
         where: { userId: user.id, endedAt: IsNull(), expiresAt: MoreThan(now) },
@@ -62,6 +63,7 @@ export class SessionsService {
       const excess = live.length - limit + 1;
       for (const old of live.slice(0, Math.max(0, excess))) {
         await manager.update(Session, { id: old.id }, { endedAt: now, endReason: 'limit' });
+        evicted.push(old.id);
       }
     }
     const secret = randomToken(32);
@@ -79,7 +81,7 @@ export class SessionsService {
       endReason: null,
     });
     await manager.insert(Session, session);
-    return { session, refreshToken: `${session.id}.${secret}` };
+    return { session, refreshToken: `${session.id}.${secret}`, evicted };
   }
 
   /**

@@ -47,7 +47,7 @@ export class TfaService {
         lastStep: 0,
         createdAt: new Date(),
       });
-      await this.audit.recordFor(manager, ctx, 'tfa.enroll_started', { type: 'user', id: user.id });
+      await this.audit.recordFor(manager, ctx, 'tfa.enrollment_started', { type: 'user', id: user.id });
     });
     return { secret, otpauthUrl: otpauthUrl(secret, issuer, user.email) };
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { decodeCursor, encodeCursor } from '../common/cursor.js';
@@ -46,7 +47,15 @@ export type UserAction = (typeof USER_ACTIONS)[number];
 
 /** Actions that only record an event when they change something. */
 const STATE_ACTIONS = new Set<UserAction>(['deactivate', 'reactivate']);
-const AUDIT_ACTION: Partial<Record<UserAction, string>> = { deactivate: 'user.deactivated', reactivate: 'user.reactivated' };
+const AUDIT_ACTION: Record<UserAction, AuditAction> = {
+  deactivate: 'user.deactivated',
+  reactivate: 'user.reactivated',
+  'allow-password-reset': 'user.password_reset_allowed',
+  'disallow-password-reset': 'user.password_reset_disallowed',
+  'require-password-reset': 'user.password_reset_required',
+  'reset-tfa': 'user.tfa_reset',
+  unlock: 'user.unlocked',
+};
 
 export interface UserListQuery {
   limit: number;
@@ -279,7 +288,7 @@ export class UsersService {
         Object.assign(user, changes);
       }
       if (changes || !STATE_ACTIONS.has(action)) {
-        await this.audit.recordFor(manager, ctx, AUDIT_ACTION[action] ?? `user.${action}`, { type: 'user', id: user.id });
+        await this.audit.recordFor(manager, ctx, AUDIT_ACTION[action], { type: 'user', id: user.id });
       }
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
     });
@@ -312,7 +321,7 @@ export class UsersService {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       await this.sessionRevoker?.endSessions(manager, user.id, 'force_logout');
-      await this.audit.recordFor(manager, ctx, 'user.force-logout', { type: 'user', id: user.id });
+      await this.audit.recordFor(manager, ctx, 'user.force_logged_out', { type: 'user', id: user.id });
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
     });
   }
@@ -324,7 +333,7 @@ export class UsersService {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       const key = await revoker.resetApiKey(manager, user);
-      await this.audit.recordFor(manager, ctx, 'user.reset-api-key', { type: 'user', id: user.id });
+      await this.audit.recordFor(manager, ctx, 'user.api_key_reset', { type: 'user', id: user.id });
       return key;
     });
   }

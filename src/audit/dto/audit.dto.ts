@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { AUDIT_ACTIONS, RENAMED_ACTIONS } from '../audit-actions.js';
 import { KeysetQuery } from '../../common/pagination.js';
 import type { AuditEvent } from '../audit-event.entity.js';
 
@@ -10,10 +11,26 @@ export class AuditFilter {
   @IsOptional() @IsString() @MaxLength(255) targetId?: string;
 }
 
+const ACTION_NAMES = `Action names (\`<resource>.<past_tense_verb>\`): ${AUDIT_ACTIONS.map((a) => `\`${a}\``).join(', ')}. Former names are still accepted: ${Object.entries(
+  RENAMED_ACTIONS,
+)
+  .map(([old, current]) => `\`${old}\` (now \`${current}\`)`)
+  .join(', ')}.`;
+
 export class AuditQueryDto extends KeysetQuery {
   @ApiPropertyOptional({
+    description:
+      'The `nextCursor` of the previous page (the last page has one too: poll with it to receive only newer events), ' +
+      "or an event's `id` (for example the `data.id` of a webhook delivery) to continue after that event.",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  override after?: string;
+
+  @ApiPropertyOptional({
     type: 'object',
-    description: 'filter[action], filter[actorId], filter[targetId]',
+    description: `filter[action], filter[actorId], filter[targetId]. ${ACTION_NAMES}`,
     properties: { action: { type: 'string' }, actorId: { type: 'string' }, targetId: { type: 'string' } },
   })
   @IsOptional()
@@ -38,7 +55,13 @@ export class AuditEventResponse {
 }
 
 class AuditMeta {
-  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Send as `after` for the events after this page, also on the last page (opaque; null only when nothing was listed and no `after` was sent)',
+  })
+  nextCursor!: string | null;
+  @ApiProperty({ description: 'More events already follow this page' }) hasMore!: boolean;
 }
 
 export class AuditPage {

@@ -79,7 +79,13 @@ describe('isolation matrix', () => {
     expect(missing).toEqual([]);
   });
 
+  // A login per call would be an argon2id verification per cell of the matrix: tokens are kept
+  // per caller, and dropped after a route that may end the caller's own session.
+  const tokens = new Map<Caller, string>();
+  const endsOwnSession = (route: RouteInfo) => route.method === 'POST' && route.path === '/api/v2/auth/logout';
+
   async function credential(caller: Caller): Promise<{ headers: Record<string, string>; as: null | 'operator' | { bearer: string } }> {
+    if (tokens.has(caller)) return { headers: caller.kind === 'foreign-admin' ? { 'x-tenant-id': tenantB.id } : {}, as: { bearer: tokens.get(caller)! } };
     switch (caller.kind) {
       case 'none':
         return { headers: {}, as: null };
@@ -90,10 +96,12 @@ describe('isolation matrix', () => {
       case 'user': {
         if (caller.apiKey) return { headers: {}, as: { bearer: caller.apiKey } };
         const res = await login(t, f.tenant, caller.email);
+        tokens.set(caller, res.body.accessToken);
         return { headers: {}, as: { bearer: res.body.accessToken } };
       }
       case 'foreign-admin': {
         const res = await login(t, tenantB, caller.email);
+        tokens.set(caller, res.body.accessToken);
         return { headers: { 'x-tenant-id': tenantB.id }, as: { bearer: res.body.accessToken } };
       }
     }
@@ -112,6 +120,7 @@ describe('isolation matrix', () => {
         const sample = await SAMPLES[routeKey(route)]!(f);
         const { headers, as } = await credential(caller);
         const res: Reply = await t.call(route.method, sample.url, { as, headers, body: sample.body });
+        if (endsOwnSession(route)) tokens.delete(caller);
         const where = `${routeKey(route)} as ${describeCaller(caller)} -> ${res.status} ${res.body?.code ?? ''}`;
         if (res.status >= 500) failures.push(`${where}: server error`);
         switch (caller.kind) {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
 import { AppModule } from './app.module.js';
+import { CanonicalIdParamPipe } from './common/ids.js';
 import { activity } from './common/idle-collector.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
@@ -46,7 +47,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     logger: options.logs === false ? false : undefined,
   });
   if (options.logs !== false) app.useLogger(new NestLogger(logger));
-  app.useGlobalPipes(validationPipe());
+  app.useGlobalPipes(new CanonicalIdParamPipe(), validationPipe());
   setupSwagger(app);
   // process.exit rather than re-raising the signal, so exit handlers run: pino flushes its
   // last lines and `node --cpu-prof` writes its profile.

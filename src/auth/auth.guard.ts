@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional }
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
-import { isUuid } from '../common/ids.js';
+import { canonicalId, isUuid } from '../common/ids.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ACCESS_RULE, ALLOW_RESTRICTED, type AccessRule } from './access.decorators.js';
 import { BEARER_RESOLVER, type BearerResolver } from './bearer-resolver.js';
@@ -42,7 +42,7 @@ export class AuthGuard implements CanActivate {
     if (rule.kind === 'operator') {
       if (principal.kind !== 'operator') throw new DomainError('forbidden', 'Only the operator may do this');
     } else {
-      tenantId = await this.tenantOf(principal, header(request, 'x-tenant-id'));
+      tenantId = await this.tenantOf(principal, canonicalId(header(request, 'x-tenant-id')));
       if (rule.kind === 'permission' && !hasPermission(principal, rule.permission)) {
         throw new DomainError('forbidden', `This needs the ${rule.permission} permission`);
       }

@@ -124,7 +124,7 @@ export class GroupsService {
     const qb = manager
       .createQueryBuilder(Group, 'g')
       .where('g.tenant_id = :tenantId', { tenantId })
-      .andWhere('g.id = :id', { id: id.toLowerCase() });
+      .andWhere('g.id = :id', { id });
     // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
     if (lock && !this.db.isSqlite) qb.setLock(lock);
     const group = await qb.getOne();

@@ -134,7 +134,7 @@ export class PlansService {
     await this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, userId);
       const result = isUuid(planId)
-        ? await manager.delete(UserPlan, { tenantId: ctx.tenantId, userId: user.id, planId: planId.toLowerCase() })
+        ? await manager.delete(UserPlan, { tenantId: ctx.tenantId, userId: user.id, planId })
         : { affected: 0 };
       if (!result.affected) throw DomainError.notFound('Plan assignment');
       await this.touchUser(manager, user, new Date());
@@ -153,7 +153,7 @@ export class PlansService {
     const qb = manager
       .createQueryBuilder(User, 'u')
       .where('u.tenant_id = :tenantId', { tenantId })
-      .andWhere('u.id = :id', { id: id.toLowerCase() });
+      .andWhere('u.id = :id', { id });
     // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
     if (!this.db.isSqlite) qb.setLock('pessimistic_write');
     const user = await qb.getOne();
@@ -166,7 +166,7 @@ export class PlansService {
     const qb = manager
       .createQueryBuilder(Plan, 'p')
       .where('p.tenant_id = :tenantId', { tenantId })
-      .andWhere('p.id = :id', { id: id.toLowerCase() });
+      .andWhere('p.id = :id', { id });
     // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
     if (lock && !this.db.isSqlite) qb.setLock(lock);
     const plan = await qb.getOne();

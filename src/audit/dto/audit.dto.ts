@@ -2,13 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { AUDIT_ACTIONS, RENAMED_ACTIONS } from '../audit-actions.js';
+import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
 import type { AuditEvent } from '../audit-event.entity.js';
 
 export class AuditFilter {
   @IsOptional() @IsString() @MaxLength(64) action?: string;
-  @IsOptional() @IsUUID() actorId?: string;
-  @IsOptional() @IsString() @MaxLength(255) targetId?: string;
+  @IsOptional() @CanonicalIds() @IsUUID() actorId?: string;
+  @IsOptional() @CanonicalIds() @IsString() @MaxLength(255) targetId?: string;
 }
 
 const ACTION_NAMES = `Action names (\`<resource>.<past_tense_verb>\`): ${AUDIT_ACTIONS.map((a) => `\`${a}\``).join(', ')}. Former names are still accepted: ${Object.entries(

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CanonicalIds } from '../../common/ids.js';
 import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { IsOmittable } from '../../common/validation.js';
 import { isCalendarDate } from '../../users/dto/user.dto.js';
@@ -62,6 +63,7 @@ export class UpdatePlanDto {
 /** POST /api/v2/users/{id}/plans: adds the assignment, or replaces the user's assignment of that plan. */
 export class AssignPlanDto {
   @ApiProperty({ format: 'uuid', description: 'A plan of the tenant; unknown → 404' })
+  @CanonicalIds()
   @IsUUID('all')
   planId!: string;
 

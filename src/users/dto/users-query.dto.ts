@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
 
 export const USER_SORTS = ['createdAt', '-createdAt', 'name', '-name', 'email', '-email', 'lastLoginAt', '-lastLoginAt'] as const;
@@ -15,9 +16,9 @@ export class UsersFilter {
   @IsOptional() @IsIn(['1'], { message: 'must be 1' }) admin?: '1';
   @IsOptional() @IsIn(['1'], { message: 'must be 1' }) planAdmin?: '1';
   @IsOptional() @IsString() @MinLength(1) @MaxLength(255) externalId?: string;
-  @IsOptional() @IsUUID() group?: string;
+  @IsOptional() @CanonicalIds() @IsUUID() group?: string;
   @IsOptional() @IsString() @MinLength(1) @MaxLength(64) clientTag?: string;
-  @IsOptional() @IsUUID() plan?: string;
+  @IsOptional() @CanonicalIds() @IsUUID() plan?: string;
 }
 
 export class UsersQueryDto extends KeysetQuery {

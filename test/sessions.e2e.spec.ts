@@ -235,8 +235,9 @@ describe('sessions and authentication', () => {
   });
 
   describe('API keys', () => {
-    it('authenticates as the user, shows the key once, and the old key dies at reset', async () => {
+    it('authenticates as the user, shows the key once, the old key dies at reset, and deactivation suspends it (issue 14, point 4)', async () => {
       const tenant = await createTenant(t);
+      await createUser(t, tenant, { admin: true });
       const user = await createUser(t, tenant, { email: uniqueEmail(), admin: true });
       const first = await t.call('POST', `/api/v2/users/${user.id}/actions/reset-api-key`, { tenant: tenant.id });
       expect(first.status).toBe(200);
@@ -249,10 +250,23 @@ describe('sessions and authentication', () => {
       const second = await t.call('POST', `/api/v2/users/${user.id}/actions/reset-api-key`, { tenant: tenant.id });
       expectProblem(await t.call('GET', '/api/v2/users', { as: key }), 401);
       expect((await t.call('GET', '/api/v2/users', { as: { bearer: second.body.apiKey } })).status).toBe(200);
-      await t.call('POST', `/api/v2/users/${user.id}/actions/deactivate`, { tenant: tenant.id });
+      // Kept across a disable, as Keycloak and Auth0 keep credentials: refused while inactive, back on reactivation.
+      expect((await t.call('POST', `/api/v2/users/${user.id}/actions/deactivate`, { tenant: tenant.id })).status).toBe(200);
       expectProblem(await t.call('GET', '/api/v2/users', { as: { bearer: second.body.apiKey } }), 401);
-      await t.call('POST', `/api/v2/users/${user.id}/actions/reactivate`, { tenant: tenant.id });
+      expectProblem(await t.call('GET', '/api/v2/me', { as: { bearer: second.body.apiKey } }), 401);
+      expect((await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { active: true } })).status).toBe(200);
+      expect((await t.call('GET', '/api/v2/me', { as: { bearer: second.body.apiKey } })).body.id).toBe(user.id);
+      await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { active: false } });
       expectProblem(await t.call('GET', '/api/v2/users', { as: { bearer: second.body.apiKey } }), 401);
+      expect((await t.call('POST', `/api/v2/users/${user.id}/actions/reactivate`, { tenant: tenant.id })).status).toBe(200);
+      expect((await t.call('GET', '/api/v2/users', { as: { bearer: second.body.apiKey } })).status).toBe(200);
+      expect((await t.call('DELETE', `/api/v2/users/${user.id}`, { tenant: tenant.id })).status).toBe(204);
+      expectProblem(await t.call('GET', '/api/v2/users', { as: { bearer: second.body.apiKey } }), 401);
+      expect(await t.dataSource.query('SELECT user_id FROM api_keys WHERE user_id = ?', [user.id])).toEqual([]);
+      const doc = (await t.call('GET', '/docs/json', { as: null })).body;
+      for (const path of ['/api/v2/users/{id}/actions/{action}', '/api/v2/users/external/{externalId}/actions/{action}']) {
+        expect(doc.paths[path].post.description).toMatch(/API key is kept but refused \(401\) while the user is inactive, and works again after `reactivate`/);
+      }
     });
 
     it('holds the key to the user permissions and IP allow-list', async () => {

@@ -30,3 +30,21 @@ export function maskPhone(phone: string): string {
 export function maskIpEntry(_entry: string): string {
   return '***';
 }
+
+/*
+ * A masked rendering sent back (a masked viewer's read-modify-write) is never stored: these
+ * recognise the shapes maskEmail, maskPhone and maskIpEntry produce, so the write can leave
+ * the field as it is (API.md section 2).
+ */
+
+/** `m***@bar.com`: at most one character, then `***@`. */
+export function isMaskedEmail(value: string): boolean {
+  return /^[^@]?\*\*\*@/.test(value);
+}
+
+/** `+*******7762`: an optional `+`, stars, then the last four digits. */
+export function isMaskedPhone(value: string): boolean {
+  return /^\+?\*+\d{0,4}$/.test(value);
+}
+
+export const MASKED_IP_ENTRY = '***';

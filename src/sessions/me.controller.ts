@@ -42,7 +42,7 @@ export class MeController {
   @ApiOkResponse({ type: UserResponse })
   async get(@TenantCtx() ctx: TenantContext): Promise<UserResponse> {
     const principal = userPrincipal(ctx);
-    return toUserResponse(await this.users.get(ctx, { id: principal.userId }), { ...principal, canViewMaskedData: true });
+    return toUserResponse(await this.users.get(ctx, { id: principal.userId }), principal);
   }
 
   @Patch()
@@ -51,7 +51,7 @@ export class MeController {
   async update(@TenantCtx() ctx: TenantContext, @Body() body: UpdateMeDto): Promise<UserResponse> {
     const principal = userPrincipal(ctx);
     const updated = await this.users.update(ctx, { id: principal.userId }, body as UserInputDto, undefined);
-    return toUserResponse(updated, { ...principal, canViewMaskedData: true });
+    return toUserResponse(updated, principal);
   }
 
   @Post('password')
@@ -132,6 +132,6 @@ export class UserSessionsController {
   @ApiNoContentResponse()
   async end(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Param('sessionId') sessionId: string): Promise<void> {
     const userId = await this.users.idOf(ctx, { id });
-    await this.me.endSessionOf(ctx, userId, sessionId);
+    await this.me.endSessionOf(ctx, userId, sessionId, (manager) => this.users.assertMayActOnUser(manager, ctx, userId));
   }
 }

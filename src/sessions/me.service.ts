@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { TenantContext } from '../auth/request-context.js';
@@ -59,11 +59,15 @@ export class MeService {
     return this.endSessionOf(ctx, userPrincipal(ctx).userId, sessionId);
   }
 
-  /** Ends one live session of a user of the caller's tenant; anything else is a 404. */
-  async endSessionOf(ctx: TenantContext, userId: string, sessionId: string): Promise<void> {
+  /**
+   * Ends one live session of a user of the caller's tenant; anything else is a 404.
+   * `mayAct` checks, in the transaction, that the caller may act on that user.
+   */
+  async endSessionOf(ctx: TenantContext, userId: string, sessionId: string, mayAct?: (manager: EntityManager) => Promise<void>): Promise<void> {
     const live = await this.sessions.listLive(ctx.tenantId, userId);
     if (!live.some((s) => s.id === sessionId)) throw DomainError.notFound('Session');
     await this.db.transaction(async (manager) => {
+      await mayAct?.(manager);
       await this.sessions.end(sessionId, 'revoked', manager);
       await this.audit.recordFor(manager, ctx, 'session.revoked', { type: 'session', id: sessionId });
     });

@@ -135,10 +135,6 @@ export class SessionsService {
     return ids.length;
   }
 
-  async deleteApiKey(manager: EntityManager, userId: string): Promise<void> {
-    await manager.delete(ApiKey, { userId });
-  }
-
   /** A new API key for the user, shown once; the previous one stops at once. */
   async resetApiKey(manager: EntityManager, user: User): Promise<string> {
     const key = `idk_${randomToken(32)}`;

@@ -13,12 +13,7 @@ export class UserCredentialsRevoker implements UserSessionRevoker {
     private readonly tfa: TfaService,
   ) {}
 
-  async revokeAll(manager: EntityManager, _tenantId: string, userId: string): Promise<void> {
-    await this.sessions.endAllForUser(manager, userId, 'deactivated');
-    await this.sessions.deleteApiKey(manager, userId);
-  }
-
-  endSessions(manager: EntityManager, userId: string, reason: 'force_logout' | 'password_changed'): Promise<number> {
+  endSessions(manager: EntityManager, userId: string, reason: 'deactivated' | 'force_logout' | 'password_changed'): Promise<number> {
     return this.sessions.endAllForUser(manager, userId, reason);
   }
 

@@ -7,10 +7,11 @@ import type { User } from './user.entity.js';
  * are no-ops.
  */
 export interface UserSessionRevoker {
-  /** Deactivation or deletion: every session ends and the API key stops. */
-  revokeAll(manager: EntityManager, tenantId: string, userId: string): Promise<void>;
-  /** force-logout, or a password set by an admin: every session ends; the API key stays. */
-  endSessions(manager: EntityManager, userId: string, reason: 'force_logout' | 'password_changed'): Promise<number>;
+  /**
+   * Deactivation, force-logout, or a password set by an admin: every session ends. The API
+   * key stays: while the user is inactive it is refused, and it works again on reactivation.
+   */
+  endSessions(manager: EntityManager, userId: string, reason: 'deactivated' | 'force_logout' | 'password_changed'): Promise<number>;
   /** A new API key, returned once; the previous key stops at once. */
   resetApiKey(manager: EntityManager, user: User): Promise<string>;
   /** reset-tfa: the enrolment and recovery codes go; the user enrols again at next login. */

@@ -4,6 +4,7 @@ import {
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiParam,
   ApiProperty,
   ApiPropertyOptional,
@@ -48,6 +49,18 @@ function parseAction(action: string): UserAction {
   if ((USER_ACTIONS as readonly string[]).includes(action)) return action as UserAction;
   throw DomainError.validation([{ field: 'action', message: `must be one of ${USER_ACTIONS.join(', ')}` }]);
 }
+
+/** What each action does, for the OpenAPI description of the action routes. */
+const ACTIONS_DESCRIPTION = [
+  '`deactivate`: the user can no longer log in and every session ends at once. Its API key is kept but refused (401) while the user is inactive, and works again after `reactivate` (as Keycloak and Auth0 keep credentials across a disable). The last active admin cannot be deactivated (409).',
+  '`reactivate`: the user can log in again; a kept API key works again.',
+  '`allow-password-reset` / `disallow-password-reset`: whether the user may reset its password by mail.',
+  '`require-password-reset`: the next session is restricted to `POST /api/v2/me/password`.',
+  '`reset-tfa`: the TFA enrolment goes; the next session is restricted to enrolling again.',
+  '`unlock`: lifts a lockout and clears the failed-login count.',
+  'On a user holding a permission the caller lacks, or on an admin when the caller is not one: 403.',
+].join('\n\n');
+const ACTIONS_OPERATION = ApiOperation({ summary: 'Act on a user', description: ACTIONS_DESCRIPTION });
 
 const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'The ETag of the version the change is based on; 412 when stale' });
 
@@ -165,6 +178,7 @@ export class UsersController {
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiParam({ name: 'action', enum: USER_ACTIONS })
+  @ACTIONS_OPERATION
   @ApiOkResponse({ type: UserResponse })
   async actExternal(
     @TenantCtx() ctx: TenantContext,
@@ -243,6 +257,7 @@ export class UsersController {
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiParam({ name: 'action', enum: USER_ACTIONS })
+  @ACTIONS_OPERATION
   @ApiOkResponse({ type: UserResponse })
   async act(
     @TenantCtx() ctx: TenantContext,

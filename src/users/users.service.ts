@@ -3,19 +3,22 @@ import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typ
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
+import { cursorKey, openCursor, sealCursor } from '../common/cursor.js';
+import { canonicalEmail } from '../common/email.js';
 import { DomainError, type FieldError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
+import { isMaskedEmail, isMaskedPhone, MASKED_IP_ENTRY, maskEmail, maskPhone } from '../common/masking.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
 import { Group } from '../groups/group.entity.js';
 import { MailService } from '../mail/mail.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
-import type { UserWithRelations } from './dto/user-response.dto.js';
+import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.js';
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
-import { assertKeepsAnAdmin, assertMayGrant } from './privileges.js';
+import { assertKeepsAnAdmin, assertMayActOn, assertMayGrant, lockTenantAdmins } from './privileges.js';
 import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
 import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
@@ -109,15 +112,69 @@ function defaultName(input: UserInputDto, email: string): string {
   return (full || email.slice(0, email.lastIndexOf('@'))).slice(0, 200);
 }
 
+/** Fields whose change alters a user's credentials or standing (API.md section 2). */
+const STANDING_FLAGS = ['active', 'admin', 'planAdmin', 'tfa', 'resetPassword', 'resetTfa', 'passwordResetAllowed', 'canViewMaskedData', 'onlySeesReadable'] as const;
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((value, i) => value === b[i]);
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((value) => right.has(value));
+};
+
+const maskedValue = (field: string): DomainError =>
+  DomainError.validation([{ field, message: 'is a masked rendering that is not this user’s; send the value itself or leave the field out' }]);
+
+/**
+ * A masked viewer's read-modify-write sends masked renderings back (`m***@bar.com`,
+ * `+*******7762`, `***`): the field keeps its value, since a masked value is never stored.
+ * A masked rendering that is not the current value's (or on create) is a 422.
+ */
+function withoutMaskedEchoes(input: UserInputDto, current: UserWithRelations | null): UserInputDto {
+  const result: UserInputDto = { ...input };
+  if (input.email !== undefined && isMaskedEmail(input.email)) {
+    if (!current || canonicalEmail(input.email) !== maskEmail(current.user.email)) throw maskedValue('email');
+    delete result.email;
+  }
+  if (typeof input.phone === 'string' && isMaskedPhone(input.phone)) {
+    if (!current || current.user.phone === null || input.phone !== maskPhone(current.user.phone)) throw maskedValue('phone');
+    delete result.phone;
+  }
+  if (input.ipWhitelist?.includes(MASKED_IP_ENTRY)) {
+    const echoed = current && input.ipWhitelist.length === current.ipWhitelist.length && input.ipWhitelist.every((e) => e === MASKED_IP_ENTRY);
+    if (!echoed) throw maskedValue('ipWhitelist');
+    delete result.ipWhitelist;
+  }
+  return result;
+}
+
+/** Whether the body changes the user's credentials or standing, compared with what it holds now. */
+function changesStanding(input: UserInputDto, current: UserWithRelations, groupIds: string[] | undefined): boolean {
+  const { user } = current;
+  if (input.password !== undefined) return true;
+  if (input.email !== undefined && canonicalEmail(input.email) !== user.email) return true;
+  if (input.username !== undefined && (input.username?.toLowerCase() ?? null) !== user.username) return true;
+  if (input.sessionsLimit !== undefined && input.sessionsLimit !== user.sessionsLimit) return true;
+  if (STANDING_FLAGS.some((flag) => input[flag] !== undefined && input[flag] !== user[flag])) return true;
+  if (input.ipWhitelist !== undefined && !sameList(input.ipWhitelist, current.ipWhitelist)) return true;
+  if (groupIds !== undefined && !sameSet(groupIds, current.groups.map((g) => g.id))) return true;
+  return false;
+}
+
 @Injectable()
 export class UsersService {
+  private readonly cursorKey: Buffer;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    encryption: EncryptionKey,
     @Optional() @Inject(USER_SESSION_REVOKER) private readonly sessionRevoker?: UserSessionRevoker,
-  ) {}
+  ) {
+    this.cursorKey = cursorKey(encryption.key);
+  }
 
   async get(ctx: TenantContext, ref: UserRef): Promise<UserWithRelations> {
     const manager = this.dataSource.manager;
@@ -127,14 +184,20 @@ export class UsersService {
   }
 
   async list(ctx: TenantContext, query: UserListQuery): Promise<UserPage> {
+    const sortName = query.sort.replace(/^-/, '');
+    // The order of a list sorted by email gives the addresses away to a viewer that sees
+    // them masked: with users it creates itself as markers, it could bisect every one.
+    if (sortName === 'email' && !seesMaskedData(ctx.principal)) {
+      throw new DomainError('forbidden', 'Sorting by email needs canViewMaskedData');
+    }
     const manager = this.dataSource.manager;
     const filtered = this.filteredQuery(manager, ctx.tenantId, query.filter);
     const total = query.count ? await filtered.clone().getCount() : undefined;
 
     const descending = query.sort.startsWith('-');
-    const key = SORT_KEYS[query.sort.replace(/^-/, '')]!;
+    const key = SORT_KEYS[sortName]!;
     const qb = filtered;
-    if (query.after !== undefined) this.applyCursor(qb, key, descending, query.after);
+    if (query.after !== undefined) this.applyCursor(qb, key, query.sort, query.after);
     const direction = descending ? 'DESC' : 'ASC';
     qb.orderBy(key.column, direction).addOrderBy('u.id', direction).limit(query.limit + 1);
     if (query.offset > 0) qb.offset(query.offset);
@@ -145,16 +208,17 @@ export class UsersService {
     const rows = await readUsers(qb, seek ? key.index : undefined);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? encodeCursor([key.value(last), last.id]) : null;
+    const nextCursor = rows.length > query.limit && last ? sealCursor(this.cursorKey, [query.sort, key.value(last), last.id]) : null;
     const users = await this.withRelations(manager, ctx.tenantId, page);
     return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
   }
 
-  async create(ctx: TenantContext, input: UserInputDto): Promise<UserWithRelations> {
+  async create(ctx: TenantContext, sent: UserInputDto): Promise<UserWithRelations> {
+    const input = withoutMaskedEchoes(sent, null);
     if (input.email === undefined) throw DomainError.validation([{ field: 'email', message: 'is required' }]);
     const passwordHash = input.password === undefined ? null : await this.checkedHash(ctx.tenantId, input.password);
     const now = new Date();
-    const email = input.email.toLowerCase();
+    const email = canonicalEmail(input.email);
     const user = Object.assign(new User(), {
       id: newId(),
       tenantId: ctx.tenantId,
@@ -188,9 +252,10 @@ export class UsersService {
     let loaded: UserWithRelations;
     try {
       loaded = await this.db.transaction(async (manager) => {
-        await assertMayGrant(manager, ctx, input, null);
+        const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
+        assertMayGrant(ctx, input, null, new Set(), groups);
         await manager.insert(User, user);
-        await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, true);
+        await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
         await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
         return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
       });
@@ -202,21 +267,26 @@ export class UsersService {
   }
 
   /** PUT and PATCH: only the fields sent change; the version must match If-Match when sent. */
-  async update(ctx: TenantContext, ref: UserRef, input: UserInputDto, ifMatch: IfMatch): Promise<UserWithRelations> {
-    const passwordHash = input.password === undefined ? undefined : await this.checkedHash(ctx.tenantId, input.password);
+  async update(ctx: TenantContext, ref: UserRef, sent: UserInputDto, ifMatch: IfMatch): Promise<UserWithRelations> {
+    const passwordHash = sent.password === undefined ? undefined : await this.checkedHash(ctx.tenantId, sent.password);
     try {
       return await this.db.transaction(async (manager) => {
+        if (sent.admin === false || sent.active === false) await lockTenantAdmins(manager, ctx.tenantId);
         const user = await this.findUser(manager, ctx.tenantId, ref, true);
         checkVersion(ifMatch, user.version);
-        await assertMayGrant(manager, ctx, input, user);
+        const [current] = await this.withRelations(manager, ctx.tenantId, [user]);
+        const input = withoutMaskedEchoes(sent, current!);
+        const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
+        assertMayGrant(ctx, input, user, new Set(current!.groups.map((g) => g.id)), groups);
+        if (changesStanding(input, current!, groups?.map((g) => g.id))) assertMayActOn(ctx, user, current!.groups);
         await assertKeepsAnAdmin(manager, user, input);
         const now = new Date();
         const changes: Partial<User> = { ...this.scalarChanges(input), version: user.version + 1, updatedAt: now };
         if (passwordHash !== undefined) changes.passwordHash = passwordHash;
         await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
         Object.assign(user, changes);
-        await this.replaceRelations(manager, ctx.tenantId, user.id, input, now, false);
-        // An operator setting the password ends the user's sessions, as an admin's would.
+        await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
+        // Setting the password ends the user's sessions, whoever sets it.
         if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
         await this.audit.recordFor(manager, ctx, 'user.updated', { type: 'user', id: user.id });
         return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
@@ -267,12 +337,14 @@ export class UsersService {
     return this.dataSource.getRepository(User).findOne({ select: { id: true }, where: { tenantId, externalId } });
   }
 
-  /** Erases the user; its groups, plans, tags and allow-list cascade. The audit event keeps only the id. */
+  /** Erases the user; its sessions, key, groups, plans, tags and allow-list cascade. The audit event keeps only the id. */
   async remove(ctx: TenantContext, ref: UserRef, ifMatch: IfMatch): Promise<void> {
     await this.db.transaction(async (manager) => {
+      await lockTenantAdmins(manager, ctx.tenantId);
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       checkVersion(ifMatch, user.version);
-      await this.endSessionsOf(manager, ctx.tenantId, user.id);
+      await this.assertMayActOn(manager, ctx, user);
+      await assertKeepsAnAdmin(manager, user, { deleted: true });
       await manager.delete(User, { id: user.id, tenantId: ctx.tenantId });
       await this.audit.recordFor(manager, ctx, 'user.deleted', { type: 'user', id: user.id });
     });
@@ -280,9 +352,12 @@ export class UsersService {
 
   async act(ctx: TenantContext, ref: UserRef, action: UserAction): Promise<UserWithRelations> {
     return this.db.transaction(async (manager) => {
+      if (action === 'deactivate') await lockTenantAdmins(manager, ctx.tenantId);
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
-      const changes = await this.actionChanges(manager, ctx, user, action);
+      await this.assertMayActOn(manager, ctx, user);
+      const changes = await this.actionChanges(manager, user, action);
       if (changes) {
+        await assertKeepsAnAdmin(manager, user, changes);
         Object.assign(changes, { version: user.version + 1, updatedAt: new Date() });
         await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
         Object.assign(user, changes);
@@ -295,10 +370,11 @@ export class UsersService {
   }
 
   /** The columns an action changes, after doing its session side effects; null = none. */
-  private async actionChanges(manager: EntityManager, ctx: TenantContext, user: User, action: UserAction): Promise<Partial<User> | null> {
+  private async actionChanges(manager: EntityManager, user: User, action: UserAction): Promise<Partial<User> | null> {
     switch (action) {
       case 'deactivate':
-        await this.endSessionsOf(manager, ctx.tenantId, user.id);
+        // The sessions end; the API key stays but is refused while the user is inactive.
+        if (user.active) await this.sessionRevoker?.endSessions(manager, user.id, 'deactivated');
         return user.active ? { active: false } : null;
       case 'reactivate':
         return user.active ? null : { active: true };
@@ -320,6 +396,7 @@ export class UsersService {
   async forceLogout(ctx: TenantContext, ref: UserRef): Promise<UserWithRelations> {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      await this.assertMayActOn(manager, ctx, user);
       await this.sessionRevoker?.endSessions(manager, user.id, 'force_logout');
       await this.audit.recordFor(manager, ctx, 'user.force_logged_out', { type: 'user', id: user.id });
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
@@ -332,6 +409,7 @@ export class UsersService {
     const revoker = this.sessionRevoker;
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
+      await this.assertMayActOn(manager, ctx, user);
       const key = await revoker.resetApiKey(manager, user);
       await this.audit.recordFor(manager, ctx, 'user.api_key_reset', { type: 'user', id: user.id });
       return key;
@@ -344,11 +422,17 @@ export class UsersService {
   }
 
   /**
-   * Hook for the sessions module: ends every session and stops the API key of a user that
-   * is deactivated, deleted or given a new password. A no-op until a revoker is provided.
+   * For routes elsewhere that change a user's credentials or standing (ending one of its
+   * sessions): inside the caller's transaction, 403 unless the caller may act on the user.
    */
-  private async endSessionsOf(manager: EntityManager, tenantId: string, userId: string): Promise<void> {
-    await this.sessionRevoker?.revokeAll(manager, tenantId, userId);
+  async assertMayActOnUser(manager: EntityManager, ctx: TenantContext, userId: string): Promise<void> {
+    await this.assertMayActOn(manager, ctx, await this.findUser(manager, ctx.tenantId, { id: userId }, true));
+  }
+
+  private async assertMayActOn(manager: EntityManager, ctx: TenantContext, user: User): Promise<void> {
+    if (ctx.principal.kind === 'operator' || ctx.principal.admin) return;
+    const [loaded] = await this.withRelations(manager, ctx.tenantId, [user]);
+    assertMayActOn(ctx, user, loaded!.groups);
   }
 
   private async checkedHash(tenantId: string, password: string): Promise<string> {
@@ -368,24 +452,30 @@ export class UsersService {
     if (input.firstName !== undefined) changes.firstName = input.firstName;
     if (input.lastName !== undefined) changes.lastName = input.lastName;
     if (input.username !== undefined) changes.username = input.username === null ? null : input.username.toLowerCase();
-    if (input.email !== undefined) changes.email = input.email.toLowerCase();
+    if (input.email !== undefined) changes.email = canonicalEmail(input.email);
     if (input.phone !== undefined) changes.phone = input.phone;
     if (input.sessionsLimit !== undefined) changes.sessionsLimit = input.sessionsLimit;
-    for (const flag of [
-      'active',
-      'admin',
-      'planAdmin',
-      'tfa',
-      'resetPassword',
-      'resetTfa',
-      'passwordResetAllowed',
-      'canViewMaskedData',
-      'onlySeesReadable',
-    ] as const) {
+    for (const flag of STANDING_FLAGS) {
       const value = input[flag];
       if (value !== undefined) changes[flag] = value;
     }
     return changes;
+  }
+
+  /**
+   * The groups a body names, as rows of the tenant: what the privilege guard checks and what
+   * is written are the same rows. An id of no group in the tenant is a 422 on its position.
+   */
+  private async groupsToWrite(manager: EntityManager, tenantId: string, sent: string[]): Promise<Group[]> {
+    const ids = unique(sent);
+    const found = ids.length ? await manager.find(Group, { where: { tenantId, id: In(ids) } }) : [];
+    const byId = new Map(found.map((group) => [group.id, group]));
+    const errors: FieldError[] = [];
+    sent.forEach((id, index) => {
+      if (!byId.has(id)) errors.push({ field: `groups[${index}]`, message: 'no group with this id in the tenant' });
+    });
+    if (errors.length) throw DomainError.validation(errors);
+    return ids.map((id) => byId.get(id)!);
   }
 
   /** Replaces each child set the body sends; leaves the others alone. */
@@ -394,14 +484,13 @@ export class UsersService {
     tenantId: string,
     userId: string,
     input: UserInputDto,
+    groups: Group[] | undefined,
     now: Date,
     isNew: boolean,
   ): Promise<void> {
-    if (input.groups !== undefined) {
-      const groupIds = unique(input.groups.map((id) => id.toLowerCase()));
-      await this.requireExisting(manager, Group, tenantId, groupIds, 'groups', input.groups);
+    if (groups !== undefined) {
       if (!isNew) await manager.delete(UserGroup, { tenantId, userId });
-      if (groupIds.length) await manager.insert(UserGroup, groupIds.map((groupId) => ({ userId, groupId, tenantId })));
+      if (groups.length) await manager.insert(UserGroup, groups.map((group) => ({ userId, groupId: group.id, tenantId })));
     }
     if (input.ipWhitelist !== undefined) {
       if (!isNew) await manager.delete(UserIpWhitelistEntry, { tenantId, userId });
@@ -425,8 +514,15 @@ export class UsersService {
     now: Date,
     isNew: boolean,
   ): Promise<void> {
-    const wanted = new Map(plans.map((p) => [p.planId.toLowerCase(), p.validTo ?? null]));
-    await this.requireExisting(manager, Plan, tenantId, [...wanted.keys()], 'plans', plans.map((p) => p.planId), '.planId');
+    const wanted = new Map(plans.map((p) => [p.planId, p.validTo ?? null]));
+    const ids = [...wanted.keys()];
+    const found = ids.length ? await manager.find(Plan, { select: { id: true }, where: { tenantId, id: In(ids) } }) : [];
+    const known = new Set(found.map((row) => row.id));
+    const errors: FieldError[] = [];
+    plans.forEach((plan, index) => {
+      if (!known.has(plan.planId)) errors.push({ field: `plans[${index}].planId`, message: 'no plan with this id in the tenant' });
+    });
+    if (errors.length) throw DomainError.validation(errors);
     const previous = isNew ? [] : await manager.find(UserPlan, { where: { tenantId, userId } });
     const since = new Map(previous.map((p) => [p.planId, p.validFrom]));
     if (!isNew) await manager.delete(UserPlan, { tenantId, userId });
@@ -434,35 +530,15 @@ export class UsersService {
     if (rows.length) await manager.insert(UserPlan, rows);
   }
 
-  /** Ids must name rows of this tenant; an unknown one is a 422 on its array position. */
-  private async requireExisting(
-    manager: EntityManager,
-    entity: typeof Group | typeof Plan,
-    tenantId: string,
-    ids: string[],
-    field: string,
-    sent: string[],
-    suffix = '',
-  ): Promise<void> {
-    if (!ids.length) return;
-    const found = await manager.find(entity, { select: { id: true }, where: { tenantId, id: In(ids) } });
-    const known = new Set(found.map((row) => row.id));
-    const errors: FieldError[] = [];
-    sent.forEach((id, index) => {
-      if (!known.has(id.toLowerCase())) errors.push({ field: `${field}[${index}]${suffix}`, message: `no ${entity === Group ? 'group' : 'plan'} with this id in the tenant` });
-    });
-    if (errors.length) throw DomainError.validation(errors);
-  }
-
   private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {
     if ('id' in ref && !isUuid(ref.id)) throw DomainError.notFound('User');
     if (!forUpdate) {
-      const found = 'id' in ref ? await readUser(manager, tenantId, 'id', ref.id.toLowerCase()) : await readUser(manager, tenantId, 'externalId', ref.externalId);
+      const found = 'id' in ref ? await readUser(manager, tenantId, 'id', ref.id) : await readUser(manager, tenantId, 'externalId', ref.externalId);
       if (!found) throw DomainError.notFound('User');
       return found;
     }
     const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
-    if ('id' in ref) qb.andWhere('u.id = :id', { id: ref.id.toLowerCase() });
+    if ('id' in ref) qb.andWhere('u.id = :id', { id: ref.id });
     else qb.andWhere('u.external_id = :externalId', { externalId: ref.externalId });
     // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
     if (!this.db.isSqlite) qb.setLock('pessimistic_write');
@@ -474,7 +550,7 @@ export class UsersService {
   private filteredQuery(manager: EntityManager, tenantId: string, filter: UsersFilter): SelectQueryBuilder<User> {
     const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
     if (filter.name !== undefined) qb.andWhere(`u.name LIKE :namePrefix ESCAPE '!'`, { namePrefix: likePrefix(filter.name) });
-    if (filter.email !== undefined) qb.andWhere('u.email = :email', { email: filter.email.toLowerCase() });
+    if (filter.email !== undefined) qb.andWhere('u.email = :email', { email: canonicalEmail(filter.email) });
     if (filter.active === '1') qb.andWhere('u.active = 1');
     if (filter.deactivated === '1') qb.andWhere('u.active = 0');
     if (filter.admin === '1') qb.andWhere('u.admin = 1');
@@ -482,7 +558,7 @@ export class UsersService {
     if (filter.externalId !== undefined) qb.andWhere('u.external_id = :externalId', { externalId: filter.externalId });
     if (filter.group !== undefined) {
       qb.andWhere('u.id IN (SELECT ug.user_id FROM user_groups ug WHERE ug.tenant_id = :tenantId AND ug.group_id = :groupId)', {
-        groupId: filter.group.toLowerCase(),
+        groupId: filter.group,
       });
     }
     if (filter.clientTag !== undefined) {
@@ -492,7 +568,7 @@ export class UsersService {
     }
     if (filter.plan !== undefined) {
       qb.andWhere('u.id IN (SELECT up.user_id FROM user_plans up WHERE up.tenant_id = :tenantId AND up.plan_id = :planId)', {
-        planId: filter.plan.toLowerCase(),
+        planId: filter.plan,
       });
     }
     return qb;
@@ -503,11 +579,12 @@ export class UsersService {
    * `col >= v AND (col > v OR id > lastId)` so the index gives one range from (tenant, v).
    * NULL sorts first ascending and last descending on both databases.
    */
-  private applyCursor(qb: SelectQueryBuilder<User>, key: SortKey, descending: boolean, after: string): void {
-    const [rawValue, lastId] = decodeCursor(after, 2);
-    if (typeof lastId !== 'string' || (rawValue !== null && typeof rawValue !== 'string') || (rawValue === null && !key.nullable)) {
+  private applyCursor(qb: SelectQueryBuilder<User>, key: SortKey, sort: string, after: string): void {
+    const [cursorSort, rawValue, lastId] = openCursor(this.cursorKey, after, 3);
+    if (cursorSort !== sort || typeof lastId !== 'string' || (rawValue !== null && typeof rawValue !== 'string') || (rawValue === null && !key.nullable)) {
       throw DomainError.validation([{ field: 'after', message: 'is not a cursor returned by this API for this sort' }]);
     }
+    const descending = sort.startsWith('-');
     const col = key.column;
     const op = descending ? '<' : '>';
     if (rawValue === null) {
@@ -527,7 +604,6 @@ export class UsersService {
   private withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
     return loadRelations(manager, tenantId, users);
   }
-
 }
 
 function checkVersion(ifMatch: IfMatch, version: number): void {

@@ -75,9 +75,14 @@ export function effectivePermissions(user: Pick<User, 'admin' | 'planAdmin'>, gr
   return PERMISSIONS.filter((p) => granted.has(p));
 }
 
-/** The operator and users with canViewMaskedData see personal data in clear. */
-export function seesUnmasked(viewer: Principal): boolean {
+/** The operator and users with canViewMaskedData see every user's personal data in clear. */
+export function seesMaskedData(viewer: Principal): boolean {
   return viewer.kind === 'operator' || viewer.canViewMaskedData;
+}
+
+/** ... and every user sees its own record in clear, through /me and /users/{its id} alike. */
+export function seesUnmasked(viewer: Principal, user: Pick<User, 'id'>): boolean {
+  return seesMaskedData(viewer) || (viewer.kind === 'user' && viewer.userId === user.id);
 }
 
 /** Today's date in UTC as YYYY-MM-DD. */
@@ -90,7 +95,7 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 /** The one place a user becomes a response: secrets never leave, masking is applied here. */
 export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now = new Date()): UserResponse {
   const { user } = loaded;
-  const clear = seesUnmasked(viewer);
+  const clear = seesUnmasked(viewer, user);
   // Formatting a date costs more than the rest of a small user's mapping: only when it has plans.
   const today = loaded.plans.length > 0 ? todayUtc(now) : '';
   return {

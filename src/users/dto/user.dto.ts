@@ -21,6 +21,8 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import ipaddr from 'ipaddr.js';
+import { CanonicalIds } from '../../common/ids.js';
+import { isMaskedPhone, MASKED_IP_ENTRY } from '../../common/masking.js';
 import { PASSWORD_MAX_LENGTH } from '../passwords.js';
 
 /** A field that may be left out, but not sent as null. */
@@ -49,8 +51,25 @@ export function isIpOrCidr(value: unknown): boolean {
   return Number(bits) <= (address.includes(':') ? 128 : 32);
 }
 
+/** An allow-list entry; `***` (its masked rendering, sent back unchanged) is resolved by the service. */
 const IsIpOrCidr = (options?: ValidationOptions): PropertyDecorator =>
-  ValidateBy({ name: 'isIpOrCidr', validator: { validate: isIpOrCidr, defaultMessage: () => 'each entry must be an IPv4/IPv6 address or CIDR' } }, options);
+  ValidateBy(
+    {
+      name: 'isIpOrCidr',
+      validator: { validate: (value) => value === MASKED_IP_ENTRY || isIpOrCidr(value), defaultMessage: () => 'each entry must be an IPv4/IPv6 address or CIDR' },
+    },
+    options,
+  );
+
+/** A phone number, or its masked rendering sent back unchanged (resolved by the service). */
+const IsPhone = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isPhone',
+    validator: {
+      validate: (value) => typeof value === 'string' && (PHONE_PATTERN.test(value) || isMaskedPhone(value)),
+      defaultMessage: () => 'must be a phone number such as +18043257762',
+    },
+  });
 
 /** YYYY-MM-DD naming a real calendar day. */
 export function isCalendarDate(value: unknown): boolean {
@@ -61,6 +80,7 @@ export function isCalendarDate(value: unknown): boolean {
 
 export class PlanAssignmentDto {
   @ApiPropertyOptional({ format: 'uuid' })
+  @CanonicalIds()
   @IsUUID()
   planId!: string;
 
@@ -131,7 +151,7 @@ export class UserInputDto {
   @Nullable()
   @Transform(normalisePhone)
   @IsString()
-  @Matches(PHONE_PATTERN, { message: 'must be a phone number such as +18043257762' })
+  @IsPhone()
   phone?: string | null;
 
   @Flag('Defaults to true') active?: boolean;
@@ -171,6 +191,7 @@ export class UserInputDto {
   @Optional()
   @IsArray()
   @ArrayMaxSize(100)
+  @CanonicalIds()
   @IsUUID('all', { each: true })
   groups?: string[];
 

@@ -41,6 +41,8 @@ describe('isolation matrix', () => {
   let f: Fixtures;
   let routes: RouteInfo[];
   let tenantB: any;
+  let admins: Fixtures;
+  let writer: Caller;
   const callers: Caller[] = [];
 
   beforeAll(async () => {
@@ -68,6 +70,13 @@ describe('isolation matrix', () => {
     }
     const foreign = await createUser(t, tenantB, { email: uniqueEmail('foreign'), password: PASSWORD, admin: true });
     callers.push({ kind: 'foreign-admin', email: foreign.email });
+    // A principal holding users:write and every other permission of the catalogue, without
+    // being admin, and fixtures whose every user is an admin (issue 12, point 2).
+    const everything = await insertGroup(t, tenant.id, 'everything-but-admin', [...PERMISSIONS]);
+    const writerUser = await createUser(t, tenant, { email: uniqueEmail('writer'), password: PASSWORD, groups: [everything] });
+    writer = { kind: 'user', label: 'every permission but admin', email: writerUser.email, permissions: new Set(PERMISSIONS) };
+    callers.push(writer);
+    admins = await buildFixtures(t, tenant, { name: 'admins', fields: { admin: true } });
   });
 
   afterAll(async () => {
@@ -157,6 +166,43 @@ describe('isolation matrix', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+
+  /** Bodies that change an admin's standing, for the routes that take one. */
+  const STANDING_BODIES: Record<string, unknown> = {
+    'PUT /api/v2/users/:id': { ipWhitelist: ['192.0.2.1'] },
+    'PATCH /api/v2/users/:id': { password: 'Taken-Over-123' },
+    'PUT /api/v2/users/external/:externalId': { email: 'taken-over@example.com' },
+    'PATCH /api/v2/users/external/:externalId': { tfa: true },
+  };
+  /** Routes on a user that neither change its credentials nor its standing: plan assignments. */
+  const NOT_STANDING = new Set(['POST /api/v2/users/:id/plans', 'DELETE /api/v2/users/:id/plans/:planId']);
+
+  it('refuses a users:write holder that is not admin every change of an admin, and lets an admin make it', async () => {
+    const failures: string[] = [];
+    const onUsers = routes.filter((r) => /^\/api\/v2\/users\/(:id|external\/:externalId)/.test(r.path));
+    expect(onUsers.length).toBeGreaterThan(15);
+    const writerToken = (await credential(writer)).as;
+    const adminCaller = callers.find((c) => c.kind === 'user' && c.label === 'admin' && !c.apiKey)!;
+    for (const route of onUsers) {
+      const key = routeKey(route);
+      const reads = route.method === 'GET';
+      for (const [who, as] of [
+        ['writer', writerToken],
+        ['admin', (await credential(adminCaller)).as],
+      ] as const) {
+        const sample = await SAMPLES[key]!(admins);
+        const res = await t.call(route.method, sample.url, { as, body: STANDING_BODIES[key] ?? sample.body });
+        const where = `${key} on an admin as ${who} -> ${res.status} ${res.body?.code ?? ''}`;
+        const allowed = who === 'admin' || reads || NOT_STANDING.has(key);
+        if (allowed && res.status >= 300) failures.push(`${where}: expected to be allowed`);
+        if (!allowed && res.status !== 403) failures.push(`${where}: expected 403`);
+        if (who === 'writer' && res.text.includes(admins.target.email)) failures.push(`${where}: the admin's email in clear`);
+      }
+    }
+    expect(failures).toEqual([]);
+    const target = await t.call('GET', `/api/v2/users/${admins.target.id}`, { tenant: f.tenant.id });
+    expect(target.body).toMatchObject({ admin: true, active: true, tfa: true, ipWhitelist: ['192.0.2.1'] });
   });
 
   it('answers 404 to another tenant naming this tenant in X-Tenant-Id', async () => {

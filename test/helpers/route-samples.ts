@@ -87,26 +87,36 @@ export const SAMPLES: Record<string, (f: Fixtures) => Promise<Sample> | Sample> 
 };
 
 
-export async function buildFixtures(t: TestApp, tenant: { id: string; slug: string }): Promise<Fixtures> {
-  const groupId = await insertGroup(t, tenant.id, 'matrix-group', ['users:read']);
-  const planId = await insertPlan(t, tenant.id, 'matrix-plan', 10);
-  const target = await createUser(t, tenant, { email: uniqueEmail('target'), externalId: 'matrix-target', password: PASSWORD });
+/**
+ * `users` names the fixtures (several sets may share a tenant) and gives the fields of every
+ * user they make (the target and the disposable users), e.g. { admin: true }.
+ */
+export async function buildFixtures(
+  t: TestApp,
+  tenant: { id: string; slug: string },
+  users: { name?: string; fields?: Record<string, unknown> } = {},
+): Promise<Fixtures> {
+  const name = users.name ?? 'matrix';
+  const fields = users.fields ?? {};
+  const groupId = await insertGroup(t, tenant.id, `${name}-group`, ['users:read']);
+  const planId = await insertPlan(t, tenant.id, `${name}-plan`, 10);
+  const target = await createUser(t, tenant, { email: uniqueEmail('target'), externalId: `${name}-target`, password: PASSWORD, ...fields });
   let n = 0;
   return {
     tenant,
     target,
     groupId,
     planId,
-    disposableUser: () => createUser(t, tenant, { email: uniqueEmail('gone'), externalId: `gone-${++n}-${Date.now()}` }),
+    disposableUser: () => createUser(t, tenant, { email: uniqueEmail('gone'), externalId: `${name}-gone-${++n}-${Date.now()}`, ...fields }),
     disposableTenant: () => createTenant(t),
-    disposableGroup: () => insertGroup(t, tenant.id, `gone-${++n}`, []),
+    disposableGroup: () => insertGroup(t, tenant.id, `${name}-gone-${++n}`, []),
     disposablePlan: async () => {
-      const id = await insertPlan(t, tenant.id, `gone-${++n}`);
+      const id = await insertPlan(t, tenant.id, `${name}-gone-${++n}`);
       await t.call('PATCH', `/api/v2/users/${target.id}`, { tenant: tenant.id, body: { plans: [{ planId }, { planId: id }] } });
       return id;
     },
     disposableSession: async () => {
-      const user = await createUser(t, tenant, { email: uniqueEmail('sess'), password: PASSWORD });
+      const user = await createUser(t, tenant, { email: uniqueEmail('sess'), password: PASSWORD, ...fields });
       const res = await login(t, tenant, user.email);
       return { userId: user.id, sessionId: res.body.session.id };
     },

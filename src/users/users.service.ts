@@ -3,7 +3,7 @@ import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typ
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { cursorKey, openCursor, sealCursor } from '../common/cursor.js';
+import { CursorSeal } from '../common/cursor.js';
 import { canonicalEmail } from '../common/email.js';
 import { DomainError, type FieldError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
@@ -163,7 +163,7 @@ function changesStanding(input: UserInputDto, current: UserWithRelations, groupI
 
 @Injectable()
 export class UsersService {
-  private readonly cursorKey: Buffer;
+  private readonly cursors: CursorSeal;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -173,7 +173,7 @@ export class UsersService {
     encryption: EncryptionKey,
     @Optional() @Inject(USER_SESSION_REVOKER) private readonly sessionRevoker?: UserSessionRevoker,
   ) {
-    this.cursorKey = cursorKey(encryption.key);
+    this.cursors = new CursorSeal(encryption.key, 'users list');
   }
 
   async get(ctx: TenantContext, ref: UserRef): Promise<UserWithRelations> {
@@ -208,7 +208,7 @@ export class UsersService {
     const rows = await readUsers(qb, seek ? key.index : undefined);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? sealCursor(this.cursorKey, [query.sort, key.value(last), last.id]) : null;
+    const nextCursor = rows.length > query.limit && last ? this.cursors.seal([query.sort, key.value(last), last.id]) : null;
     const users = await this.withRelations(manager, ctx.tenantId, page);
     return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
   }
@@ -580,7 +580,7 @@ export class UsersService {
    * NULL sorts first ascending and last descending on both databases.
    */
   private applyCursor(qb: SelectQueryBuilder<User>, key: SortKey, sort: string, after: string): void {
-    const [cursorSort, rawValue, lastId] = openCursor(this.cursorKey, after, 3);
+    const [cursorSort, rawValue, lastId] = this.cursors.open(after, 3);
     if (cursorSort !== sort || typeof lastId !== 'string' || (rawValue !== null && typeof rawValue !== 'string') || (rawValue === null && !key.nullable)) {
       throw DomainError.validation([{ field: 'after', message: 'is not a cursor returned by this API for this sort' }]);
     }

@@ -17,6 +17,7 @@ export class AuditController {
     const { events, nextCursor, hasMore } = await this.audit.list(ctx.tenantId, {
       limit: query.limit ?? 20,
       after: query.after,
+      newestFirst: query.sort === '-at',
       ...query.filter,
     });
     return { data: events.map(toAuditEventResponse), meta: { nextCursor, hasMore } };

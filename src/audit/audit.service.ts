@@ -28,6 +28,7 @@ export interface AuditPageResult {
 export interface AuditQuery {
   limit: number;
   after?: string;
+  newestFirst?: boolean;
   action?: string;
   actorId?: string;
   targetId?: string;
@@ -94,7 +95,8 @@ export class AuditService {
   /**
    * Oldest first, keyset by id (UUIDv7, so time order). The cursor of the last page still
    * resumes after its last event, so an integration polls with it and gets only what is new.
-   * `after` is a sealed cursor from this API or, as documented, an event's id.
+   * `after` is a sealed cursor from this API or, as documented, an event's id. Newest first on
+   * request (`newestFirst`), as a person reads a log: each page then continues to older events.
    */
   async list(tenantId: string, query: AuditQuery): Promise<AuditPageResult> {
     const afterId = query.after === undefined ? undefined : this.afterId(query.after);
@@ -102,8 +104,8 @@ export class AuditService {
     if (query.action !== undefined) qb.andWhere('e.action = :action', { action: currentActionName(query.action) });
     if (query.actorId !== undefined) qb.andWhere('e.actor_id = :actorId', { actorId: query.actorId.toLowerCase() });
     if (query.targetId !== undefined) qb.andWhere('e.target_id = :targetId', { targetId: isUuid(query.targetId) ? query.targetId.toLowerCase() : query.targetId });
-    if (afterId !== undefined) qb.andWhere('e.id > :afterId', { afterId });
-    const found = await qb.orderBy('e.id', 'ASC').limit(query.limit + 1).getMany();
+    if (afterId !== undefined) qb.andWhere(query.newestFirst ? 'e.id < :afterId' : 'e.id > :afterId', { afterId });
+    const found = await qb.orderBy('e.id', query.newestFirst ? 'DESC' : 'ASC').limit(query.limit + 1).getMany();
     const events = found.slice(0, query.limit);
     const resumeAfter = events.at(-1)?.id ?? afterId;
     return { events, nextCursor: resumeAfter === undefined ? null : this.cursors.seal([resumeAfter]), hasMore: found.length > query.limit };

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { AUDIT_ACTIONS, RENAMED_ACTIONS } from '../audit-actions.js';
 import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
@@ -18,7 +18,18 @@ const ACTION_NAMES = `Action names (\`<resource>.<past_tense_verb>\`): ${AUDIT_A
   .map(([old, current]) => `\`${old}\` (now \`${current}\`)`)
   .join(', ')}.`;
 
+export const AUDIT_SORTS = ['at', '-at'] as const;
+
 export class AuditQueryDto extends KeysetQuery {
+  @ApiPropertyOptional({
+    enum: AUDIT_SORTS,
+    default: 'at',
+    description: 'at: oldest first (poll with the last nextCursor for what is new); -at: newest first, as a log is read',
+  })
+  @IsOptional()
+  @IsIn(AUDIT_SORTS)
+  sort?: (typeof AUDIT_SORTS)[number];
+
   @ApiPropertyOptional({
     description:
       'The `nextCursor` of the previous page (the last page has one too: poll with it to receive only newer events), ' +

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
 import { AppModule } from './app.module.js';
 import { CanonicalIdParamPipe } from './common/ids.js';
+import { registerConsole } from './console/console.plugin.js';
 import { activity } from './common/idle-collector.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
@@ -49,6 +50,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
   if (options.logs !== false) app.useLogger(new NestLogger(logger));
   app.useGlobalPipes(new CanonicalIdParamPipe(), validationPipe());
   setupSwagger(app);
+  await registerConsole(adapter.getInstance());
   // process.exit rather than re-raising the signal, so exit handlers run: pino flushes its
   // last lines and `node --cpu-prof` writes its profile.
   app.enableShutdownHooks(undefined, { useProcessExit: true });

@@ -3,7 +3,7 @@ import { useMemo, useSyncExternalStore } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { createAccessControl, createAuthProvider } from './api/auth-provider';
 import { createDataProvider } from './api/data-provider';
-import { api } from './api/http';
+import { api } from './api/client';
 import { session, type Credentials } from './api/session';
 import type { User } from './api/types';
 import { ViewerProvider, viewerOf, type Viewer } from './api/viewer';

@@ -1,8 +1,8 @@
 import type { AccessControlProvider, AuthProvider } from '@refinedev/core';
-import { ApiError } from './errors';
-import type { ApiClient } from './http';
-import type { SessionStore } from './session';
-import type { Permission, User } from './types';
+import { ApiError } from './errors.js';
+import type { ApiClient } from './http.js';
+import type { SessionStore } from './session.js';
+import type { Permission, User } from './types.js';
 import type { Viewer } from './viewer';
 
 /** refine's view of the session: the console's own store does the work. */

@@ -1,5 +1,5 @@
 import type { CrudFilter, CrudSort, DataProvider, GetListResponse, MetaQuery } from '@refinedev/core';
-import type { ApiClient, Query } from './http';
+import type { ApiClient, Query } from './http.js';
 
 /**
  * A refine data provider for this API.

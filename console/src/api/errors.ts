@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from './types';
+import type { FieldError, Problem } from './types.js';
 
 /**
  * A problem answer from the API (application/problem+json), shaped as refine's HttpError so

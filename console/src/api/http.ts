@@ -1,5 +1,4 @@
-import { ApiError, networkError, problemOf } from './errors';
-import { session, type SessionState } from './session';
+import { ApiError, networkError, problemOf } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -36,7 +35,7 @@ export function queryString(query: Query = {}): string {
 /** What the client needs of the session: its headers, a refresh, and a way to end it. */
 export interface Authenticator {
   authHeaders(path: string): Promise<Record<string, string>>;
-  getState(): Pick<SessionState, 'credentials'>;
+  getState(): { credentials: { kind: 'user' | 'operator' } | null };
   refresh(): Promise<void>;
   clear(notice: string | null): void;
 }
@@ -56,7 +55,6 @@ export function createClient(store: Authenticator, options: { baseUrl?: string; 
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: options.signal,
         credentials: 'omit',
-        cache: 'no-store',
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
@@ -97,7 +95,5 @@ export function createClient(store: Authenticator, options: { baseUrl?: string; 
 }
 
 export type ApiClient = ReturnType<typeof createClient>;
-
-export const api = createClient(session);
 
 export { ApiError };

@@ -1,5 +1,5 @@
-import { ApiError, networkError, problemOf } from './errors';
-import type { TokenResponse } from './types';
+import { ApiError, networkError, problemOf } from './errors.js';
+import type { TokenResponse } from './types.js';
 
 /**
  * Who the console acts as, and the credentials it holds.

@@ -1,5 +1,5 @@
 import { createContext, useContext, type ReactNode } from 'react';
-import { PERMISSIONS, type Permission, type User } from './types';
+import { PERMISSIONS, type Permission, type User } from './types.js';
 
 /**
  * Who is looking, and what the console may offer them. Permissions come from `/api/v2/me`

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../api/http';
+import { api } from '../api/client';
 import { session, type Restriction } from '../api/session';
 import { QrCode } from '../components/Qr';
 import { ErrorNotice, Loading, Notice, TextField, fieldError } from '../components/ui';

@@ -1,6 +1,6 @@
 import { useCreate, useDelete, useInvalidate, useUpdate } from '@refinedev/core';
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../api/http';
+import { api } from '../api/client';
 import { PERMISSIONS, type Group } from '../api/types';
 import { useViewer } from '../api/viewer';
 import { CursorPager, useCursorPages } from '../components/CursorList';

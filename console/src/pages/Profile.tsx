@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api } from '../api/http';
+import { api } from '../api/client';
 import type { Session, User } from '../api/types';
 import { useViewer } from '../api/viewer';
 import { ConfirmButton, ErrorNotice, Loading, Notice, TextField, fieldError, formatDate } from '../components/ui';

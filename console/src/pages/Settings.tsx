@@ -13,19 +13,17 @@ const FIELDS: { key: keyof TenantSettings; label: string; hint: string; nullable
   { key: 'refreshTokenTtlSeconds', label: 'Refresh token lifetime (seconds)', hint: 'Not shorter than the access token' },
 ];
 
-function SettingsForm({ tenant }: { tenant: Tenant }) {
+function SettingsForm({ tenant, onSaved }: { tenant: Tenant; onSaved: () => void }) {
   const viewer = useViewer();
   const writable = viewer.can('tenant:write');
   const update = useUpdate<Tenant>();
   const [name, setName] = useState(tenant.name);
   const [values, setValues] = useState(() => Object.fromEntries(FIELDS.map((f) => [f.key, tenant.settings[f.key] === null ? '' : String(tenant.settings[f.key])])) as Record<string, string>);
   const [error, setError] = useState<unknown>(null);
-  const [saved, setSaved] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    setSaved(false);
     const settings: Record<string, number | null> = {};
     for (const field of FIELDS) {
       const raw = values[field.key].trim();
@@ -38,7 +36,7 @@ function SettingsForm({ tenant }: { tenant: Tenant }) {
     if (!Object.keys(body).length) return;
     try {
       await update.mutateAsync({ resource: 'tenant', id: 'current', values: body, successNotification: false, errorNotification: false });
-      setSaved(true);
+      onSaved();
     } catch (caught) {
       setError(caught);
     }
@@ -65,7 +63,6 @@ function SettingsForm({ tenant }: { tenant: Tenant }) {
         ))}
       </div>
       <ErrorNotice error={error} />
-      {saved && <Notice tone="success">Settings saved.</Notice>}
       {writable && (
         <button type="submit" className="primary">
           Save settings
@@ -77,11 +74,13 @@ function SettingsForm({ tenant }: { tenant: Tenant }) {
 
 export function SettingsPage() {
   const { result, query } = useOne<Tenant>({ resource: 'tenant', id: 'current' });
+  const [saved, setSaved] = useState(false);
   return (
     <>
       <h1>Tenant settings</h1>
       <ErrorNotice error={query.error} />
-      {query.isLoading || !result ? <Loading /> : <SettingsForm key={result.updatedAt} tenant={result} />}
+      {saved && <Notice tone="success">Settings saved.</Notice>}
+      {query.isLoading || !result ? <Loading /> : <SettingsForm key={result.updatedAt} tenant={result} onSaved={() => setSaved(true)} />}
     </>
   );
 }

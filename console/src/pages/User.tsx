@@ -2,7 +2,7 @@ import { useList, useOne } from '@refinedev/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../api/errors';
-import { api } from '../api/http';
+import { api } from '../api/client';
 import type { Group, Plan, Session, User } from '../api/types';
 import { useViewer } from '../api/viewer';
 import { CheckField, ConfirmButton, ErrorNotice, Loading, Notice, SecretOnce, SelectField, TextArea, TextField, fieldError, formatDate } from '../components/ui';
@@ -48,12 +48,8 @@ function EditForm({ user, onSaved, onConflict }: { user: User; onSaved: (user: U
     password: '',
   });
   const [error, setError] = useState<unknown>(null);
-  const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const set = <K extends keyof typeof form>(key: K) => (value: (typeof form)[K]) => {
-    setSaved(false);
-    setForm((f) => ({ ...f, [key]: value }));
-  };
+  const set = <K extends keyof typeof form>(key: K) => (value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
 
   /** Only what changed is sent: a masked value left as it was is never written back. */
   function changes(): Record<string, unknown> {
@@ -93,7 +89,6 @@ function EditForm({ user, onSaved, onConflict }: { user: User; onSaved: (user: U
     setError(null);
     try {
       onSaved(await api.patch<User>(`/users/${user.id}`, body, user.version));
-      setSaved(true);
     } catch (caught) {
       if (caught instanceof ApiError && caught.statusCode === 412) onConflict();
       else setError(caught);
@@ -143,7 +138,6 @@ function EditForm({ user, onSaved, onConflict }: { user: User; onSaved: (user: U
         )}
       </fieldset>
       <ErrorNotice error={error} />
-      {saved && <Notice tone="success">Saved.</Notice>}
       {writable && (
         <button type="submit" className="primary" disabled={busy}>
           Save changes
@@ -436,10 +430,20 @@ export function UserPage() {
   const [conflict, setConflict] = useState(false);
   const [latest, setLatest] = useState<User | null>(null);
   const [tick, setTick] = useState(0);
+  const [saved, setSaved] = useState<string | null>(null);
+  const onSaved = (next: User) => {
+    setLatest(next);
+    setSaved(`Saved (version ${next.version}).`);
+  };
+  const onConflict = () => {
+    setSaved(null);
+    setConflict(true);
+  };
   const shown = latest && user && latest.version > user.version ? latest : user;
 
   const reload = () => {
     setConflict(false);
+    setSaved(null);
     setLatest(null);
     setTick((t) => t + 1);
     void query.refetch();
@@ -464,8 +468,9 @@ export function UserPage() {
         </p>
       </div>
       {conflict && <Conflict onReload={reload} />}
-      <EditForm key={`edit-${shown.version}`} user={shown} onSaved={setLatest} onConflict={() => setConflict(true)} />
-      {viewer.can('groups:read') && <GroupsSection key={`groups-${shown.version}`} user={shown} onSaved={setLatest} onConflict={() => setConflict(true)} />}
+      {saved && <Notice tone="success">{saved}</Notice>}
+      <EditForm key={`edit-${shown.version}`} user={shown} onSaved={onSaved} onConflict={onConflict} />
+      {viewer.can('groups:read') && <GroupsSection key={`groups-${shown.version}`} user={shown} onSaved={onSaved} onConflict={onConflict} />}
       <PlansSection user={shown} reload={reload} />
       {viewer.can('sessions:read') && <SessionsSection key={`sessions-${shown.version}-${tick}`} user={shown} />}
       <ActionsSection user={shown} reload={reload} />

@@ -1,7 +1,7 @@
 import { useList } from '@refinedev/core';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../api/http';
+import { api } from '../api/client';
 import type { Group, User } from '../api/types';
 import { useViewer } from '../api/viewer';
 import { CheckField, ErrorNotice, TextField, fieldError } from '../components/ui';

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { CRASHED, DURATION, MYSQL_SERVER, WARMUP_SECONDS, markdownTable, type Figure } from './lib.js';
 
-const BENCHES = ['users-get', 'sessions', 'users-list'] as const;
+const BENCHES = ['users-get', 'sessions', 'users-list', 'console'] as const;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 /** The variables that change what is measured, shown in the command line of the header. */

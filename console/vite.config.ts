@@ -33,6 +33,8 @@ export default defineConfig({
   publicDir: false,
   oxc: { jsx: { runtime: 'automatic' } },
   plugins: [precompress()],
+  // `npm run dev --workspace console`: the API of a service running on port 3000 (or CONSOLE_API).
+  server: { proxy: { '/api': process.env.CONSOLE_API ?? 'http://127.0.0.1:3000' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,

@@ -4,6 +4,12 @@ import { createTenant, startApp, type TestApp } from '../helpers/app.js';
 import { PASSWORD, codeAt, loginWith } from '../helpers/sessions.js';
 import { createUser } from '../helpers/users.js';
 
+/** Globals of the page, for the functions evaluated in the browser. */
+declare const document: { querySelectorAll(selector: string): { length: number } };
+declare const localStorage: Storage;
+declare const sessionStorage: Storage;
+type Storage = { length: number } & Record<string, string>;
+
 /**
  * A tenant admin's main journeys in the console, in Debian's chromium, against the service
  * running here: sign in with TFA, find a user, edit it through a conflict, force a logout,

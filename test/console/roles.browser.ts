@@ -1,0 +1,175 @@
+import type { Browser } from 'playwright-core';
+import { CONSOLE_CSP } from '../../src/console/console.plugin.js';
+import { launch, openConsole, screenshot, seriousViolations, type Watched } from './browser.js';
+import { OPERATOR_KEY, createTenant, startApp, type TestApp } from '../helpers/app.js';
+import { PASSWORD, loginWith } from '../helpers/sessions.js';
+import { createUser } from '../helpers/users.js';
+
+/** Globals of the page, for the functions evaluated in the browser. */
+declare const localStorage: Storage;
+declare const sessionStorage: Storage;
+type Storage = { length: number } & Record<string, string>;
+
+/** First-load budget for the console's JavaScript, compressed as served. */
+const FIRST_LOAD_JS_BUDGET = 300 * 1024;
+
+/**
+ * The console for each kind of viewer: the operator, a user who must change its password, a
+ * user who may only read; what the page weighs and what its policy allows.
+ */
+describe('console viewers', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let tenant: any;
+  const opened: Watched[] = [];
+
+  async function open(): Promise<Watched> {
+    const watched = await openConsole(browser, base);
+    opened.push(watched);
+    return watched;
+  }
+
+  beforeAll(async () => {
+    t = await startApp({ LOGIN_RATE_LIMIT: '100000' });
+    await t.app.listen(0, '127.0.0.1');
+    base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+    tenant = await createTenant(t, { name: 'Viewers Inc' });
+    browser = await launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  afterEach(async () => {
+    for (const watched of opened.splice(0)) {
+      expect(watched.problems).toEqual([]);
+      await watched.context.close();
+    }
+  });
+
+  it('loads at most 300 KB of JavaScript, compressed, with its policy on the page and nothing inline', async () => {
+    const context = await browser.newContext({ baseURL: base });
+    const page = await context.newPage();
+    const scripts: { url: string; bytes: number; encoding?: string }[] = [];
+    page.on('requestfinished', (request) => {
+      if (request.resourceType() !== 'script') return;
+      void Promise.all([request.sizes(), request.response()]).then(([sizes, response]) =>
+        scripts.push({ url: request.url(), bytes: sizes.responseBodySize, encoding: response?.headers()['content-encoding'] }),
+      );
+    });
+    const response = await page.goto('/console/');
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(response!.headers()['content-security-policy']).toBe(CONSOLE_CSP);
+    const html = await response!.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i); // every script is a file
+    expect(html).not.toMatch(/<style|style=/i);
+    const total = scripts.reduce((sum, s) => sum + s.bytes, 0);
+    console.log(`first load of /console: ${scripts.length} script(s), ${(total / 1024).toFixed(1)} KB JavaScript as served (${scripts.map((s) => s.encoding ?? 'identity').join(', ')}); budget ${FIRST_LOAD_JS_BUDGET / 1024} KB, ${((100 * total) / FIRST_LOAD_JS_BUDGET).toFixed(0)}% of it`);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.every((s) => s.encoding === 'br' || s.encoding === 'gzip')).toBe(true);
+    expect(total).toBeLessThanOrEqual(FIRST_LOAD_JS_BUDGET);
+    await context.close();
+  });
+
+  it('completes a forced password change in the console', async () => {
+    const user = await createUser(t, tenant, { email: 'reset.me@viewers.test', name: 'Reset Me', password: PASSWORD, resetPassword: true });
+    const { page } = await open();
+    await page.getByLabel('Tenant', { exact: true }).fill(tenant.slug);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill('Brand-New-Secret-42');
+    await page.getByLabel('Repeat the new password').fill('Brand-New-Secret-42');
+    await page.getByRole('button', { name: 'Save the new password' }).click();
+    // A user with no permission lands on its own account page.
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, '10-password-changed');
+    expect((await loginWith(t, { tenant: tenant.slug, email: user.email, password: 'Brand-New-Secret-42' })).body).toMatchObject({ passwordChangeRequired: false });
+  });
+
+  it('offers a reader nothing it may not do', async () => {
+    const group = await t.call('POST', '/api/v2/groups', { tenant: tenant.id, body: { name: 'Readers', permissions: ['users:read'] } });
+    const reader = await createUser(t, tenant, { email: 'reader@viewers.test', name: 'Rita Reader', password: PASSWORD, groups: [group.body.id] });
+    const { page } = await open();
+    await page.getByLabel('Tenant', { exact: true }).fill(tenant.slug);
+    await page.getByLabel('Email').fill(reader.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(nav).toEqual(['Users', 'My account']);
+    expect(await page.getByRole('link', { name: 'New user' }).count()).toBe(0);
+    await page.getByLabel('Search').fill('Reset');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('link', { name: 'Reset Me' }).click();
+    await page.getByRole('heading', { name: 'Reset Me', level: 1 }).waitFor();
+    expect(await page.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Force logout|Deactivate|Reset API key|Delete user/ }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Sessions' }).count()).toBe(0);
+    expect(await page.getByLabel('Email').getAttribute('readonly')).not.toBeNull();
+    expect(await page.getByLabel('Email').inputValue()).toBe('r***@viewers.test'); // masked, as the API masks it
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, '11-reader-view');
+    // Pages it may not use are not routed: the address falls back to its first page.
+    await page.goto('/console/groups');
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+  });
+
+  it('signs out on its own when the session is ended elsewhere, and says why', async () => {
+    const admin = await createUser(t, tenant, { email: 'second.admin@viewers.test', name: 'Second Admin', password: PASSWORD, admin: true });
+    const { page } = await open();
+    await page.getByLabel('Tenant', { exact: true }).fill(tenant.slug);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect((await t.call('POST', `/api/v2/users/${admin.id}/actions/force-logout`, { tenant: tenant.id })).status).toBe(200);
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByText('Your session has ended. Sign in again.').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('lets the operator list, create and switch tenants, and keeps its key in memory only', async () => {
+    const { page } = await open();
+    await page.getByRole('button', { name: 'Operator' }).click();
+    await page.getByLabel('Operator key').fill(OPERATOR_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+    await page.getByRole('cell', { name: tenant.slug, exact: true }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Slug').fill('made-in-console');
+    await page.getByLabel('Name', { exact: true }).fill('Made In Console');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByText('Tenant made-in-console created.').waitFor();
+    await page.getByRole('button', { name: 'Manage made-in-console' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByText('Made In Console (made-in-console)').waitFor();
+    await page.getByRole('link', { name: 'New user' }).click();
+    await page.getByLabel('Email').fill('first@made.test');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'first', level: 1 }).waitFor();
+    const made = await t.call('GET', '/api/v2/users?filter[email]=first@made.test', { tenant: 'made-in-console' });
+    expect(made.body.data).toHaveLength(1);
+    await screenshot(page, '12-operator-tenant');
+
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('button', { name: `Manage ${tenant.slug}` }).click();
+    await page.getByText(`Viewers Inc (${tenant.slug})`).waitFor();
+    await page.getByLabel('Search').fill('Rita');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('cell', { name: 'reader@viewers.test' }).waitFor(); // the operator sees unmasked data
+
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    expect(stored).not.toContain(OPERATOR_KEY);
+    await page.reload();
+    await page.getByLabel('Operator key').or(page.getByRole('button', { name: 'Operator' })).first().waitFor();
+  });
+});

@@ -250,6 +250,79 @@ describe('console journeys', () => {
     await page.getByRole('heading', { name: 'New', level: 1 }).waitFor();
   });
 
+  async function openUser(page: Page, name: string): Promise<void> {
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByLabel('Search').fill(name);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('link', { name }).click();
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+  }
+
+  it("assigns a plan with its validity, and revokes one of the user's sessions", async () => {
+    const { page } = session;
+    const plan = await t.call('POST', '/api/v2/plans', { tenant: tenant.id, body: { name: 'Silver', sessionsLimit: 5 } });
+    expect(plan.status).toBe(201);
+    const first = await loginWith(t, { tenant: tenant.slug, email: target.email });
+    const second = await loginWith(t, { tenant: tenant.slug, email: target.email });
+    await openUser(page, 'Zoe Target');
+    await page.getByRole('combobox', { name: 'Plan' }).selectOption({ label: 'Silver' });
+    await page.getByLabel('Valid to').fill('2031-12-31');
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await page.getByRole('cell', { name: '2031-12-31' }).waitFor();
+    await page.getByRole('cell', { name: 'active', exact: true }).waitFor();
+    expect((await t.call('GET', `/api/v2/users/${target.id}`, { tenant: tenant.id })).body.plans).toEqual([
+      expect.objectContaining({ planId: plan.body.id, validTo: '2031-12-31', active: true }),
+    ]);
+
+    // Two sessions listed; revoking the first ends that one only.
+    const rows = page.getByRole('region', { name: 'Sessions' }).getByRole('row');
+    await page.waitForFunction(() => document.querySelectorAll('section[aria-labelledby="sessions-title"] tbody tr').length === 2);
+    await check(page, 'user-plans-sessions');
+    await rows.nth(1).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('button', { name: 'Yes, revoke' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('section[aria-labelledby="sessions-title"] tbody tr').length === 1);
+    const statuses = [
+      (await t.call('GET', '/api/v2/me', { as: { bearer: first.body.accessToken } })).status,
+      (await t.call('GET', '/api/v2/me', { as: { bearer: second.body.accessToken } })).status,
+    ].sort();
+    expect(statuses).toEqual([200, 401]);
+    await shoot(page, '08-plan-and-sessions');
+
+    await page.getByRole('row', { name: /Silver/ }).getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Yes, remove' }).click();
+    await page.getByText('No plan.').waitFor();
+  });
+
+  it('runs every action on a user: deactivate, reactivate, password reset rules, unlock, reset two-factor', async () => {
+    const { page } = session;
+    const user = await createUser(t, tenant, { email: 'acted.upon@acme.test', name: 'Acted Upon', password: PASSWORD, tfa: true });
+    for (let i = 0; i < 5; i++) await loginWith(t, { tenant: tenant.slug, email: user.email, password: 'wrong-password-1' });
+    await openUser(page, 'Acted Upon');
+    const get = async () => (await t.call('GET', `/api/v2/users/${user.id}`, { tenant: tenant.id })).body;
+    const act = async (label: string) => {
+      await page.getByRole('button', { name: label, exact: true }).click();
+      await page.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
+      await page.getByText(`${label}: done.`).waitFor();
+    };
+    expect((await get()).lockedUntil).not.toBeNull();
+    await act('Unlock');
+    expect((await get()).lockedUntil).toBeNull();
+    await act('Deactivate');
+    expect((await get()).active).toBe(false);
+    await act('Reactivate');
+    expect((await get()).active).toBe(true);
+    await act('Require a new password');
+    expect((await get()).resetPassword).toBe(true);
+    await act('Disallow password reset');
+    expect((await get()).passwordResetAllowed).toBe(false);
+    await act('Allow password reset');
+    expect((await get()).passwordResetAllowed).toBe(true);
+    await act('Reset two-factor');
+    expect((await get()).resetTfa).toBe(true);
+    await check(page, 'user-actions');
+    await shoot(page, '09-actions');
+  });
+
   it('visits plans, tenant settings and the account page without accessibility violations', async () => {
     const { page } = session;
     await page.getByRole('link', { name: 'Plans' }).click();

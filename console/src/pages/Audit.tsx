@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import type { AuditEvent } from '../api/types';
 import { CursorPager, useCursorPages } from '../components/CursorList';
-import { CheckField, ErrorNotice, Loading, TextField, fieldError, formatDate } from '../components/ui';
+import { CheckField, ErrorNotice, Loading, TextField, fieldError } from '../components/ui';
 
 const FOLLOW_EVERY_MS = 3000;
 
@@ -87,7 +87,7 @@ function Events({ filters, follow }: { filters: CrudFilter[]; follow: boolean })
           <tbody>
             {pages.rows.map((event) => (
               <tr key={event.id}>
-                <td>{formatDate(event.at)}</td>
+                <td>{new Date(event.at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })}</td>
                 <td>
                   <code>{event.action}</code>
                 </td>

@@ -119,6 +119,15 @@ describe('console journeys', () => {
     await check(page, 'users');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByText('51–57 of 57').waitFor();
+    await page.getByLabel('Sort').selectOption({ label: 'Name Z–A' });
+    await page.getByText('1–50 of 57').waitFor();
+    await expect(page.locator('tbody tr').first().textContent()).resolves.toMatch(/^Zoe Target/);
+    await page.getByLabel('Role').selectOption({ label: 'Admins' });
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('1–1 of 1').waitFor();
+    await expect(page.locator('tbody tr').first().textContent()).resolves.toMatch(/^Ada Admin/);
+    expect(new URL(page.url()).searchParams.get('admin')).toBe('1');
+    await page.getByRole('button', { name: 'Clear' }).click();
 
     await page.getByLabel('Search').fill('zoe.target@acme.test');
     await page.getByRole('button', { name: 'Apply' }).click();

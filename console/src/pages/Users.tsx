@@ -28,7 +28,6 @@ export function usersFilters(params: URLSearchParams): CrudFilter[] {
   if (q) filters.push(q.includes('@') ? { field: 'email', operator: 'eq', value: q } : { field: 'name', operator: 'startswith', value: q });
   const status = params.get('status');
   if (status === 'active') filters.push({ field: 'active', operator: 'eq', value: '1' });
-  if (status === 'all') filters.push({ field: 'active', operator: 'eq', value: '0' });
   if (status === 'deactivated') filters.push({ field: 'deactivated', operator: 'eq', value: '1' });
   for (const flag of ['admin', 'planAdmin'] as const) if (params.get(flag) === '1') filters.push({ field: flag, operator: 'eq', value: '1' });
   for (const key of ['externalId', 'group', 'clientTag', 'plan'] as const) {
@@ -62,10 +61,9 @@ function FiltersForm({ params, onApply }: { params: URLSearchParams; onApply: (n
         value={draft.status}
         onChange={set('status')}
         options={[
-          { value: '', label: 'Default (API)' },
+          { value: '', label: 'Any status' },
           { value: 'active', label: 'Active' },
           { value: 'deactivated', label: 'Deactivated' },
-          { value: 'all', label: 'Any status' },
         ]}
       />
       <SelectField

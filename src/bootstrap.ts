@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { CanonicalIdParamPipe } from './common/ids.js';
 import { registerConsole } from './console/console.plugin.js';
 import { activity } from './common/idle-collector.js';
+import { acceptJsonOnly } from './common/json-body.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
 import { validationPipe } from './common/validation.js';
@@ -37,13 +38,15 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     },
   });
   // JSON is the only body this API reads; anything else is a 415.
-  adapter.getInstance().removeContentTypeParser('text/plain');
+  acceptJsonOnly(adapter.getInstance());
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     activity.requests += 1;
     void reply.header('x-request-id', String(request.id));
     done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    // Nest's parsers would add form-encoded bodies; acceptJsonOnly has set the only one.
+    bodyParser: false,
     bufferLogs: true,
     logger: options.logs === false ? false : undefined,
   });

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from './errors.js';
+
+/** Deeper JSON is refused: nothing the API reads nests half as deep, and deep input costs recursion downstream. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether a parsed JSON value nests objects or arrays deeper than `limit` (the top level is 1), without recursion. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * JSON is the only body the API reads: Fastify's own JSON parser (prototype poisoning
+ * refused), with the nesting limit, and no other parser. A form-encoded or text body is
+ * then a 415, as is anything else that is not JSON.
+ */
+export function acceptJsonOnly(fastify: FastifyInstance): void {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    void parse(request, String(body), (error: Error | null, value?: unknown) => {
+      if (error) return done(error, undefined);
+      if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return done(new DomainError('bad_request', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      done(null, value);
+    });
+  });
+}

@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
 import { PlansModule } from './plans/plans.module.js';
+import { ProblemsModule } from './problems/problems.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         GroupsModule,
         PlansModule,
         HealthModule,
+        ProblemsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, GracefulShutdown, IdleCollector],
     };

@@ -31,6 +31,9 @@ describe('route permission declarations', () => {
       'POST /api/v2/auth/password-reset/confirm',
       'GET /health',
       'GET /.well-known/jwks.json',
+      // The pages behind the problems' type URIs.
+      'GET /problems',
+      'GET /problems/:code',
     ]);
     const extra = listRoutes(t.app)
       .filter((r) => r.rule?.kind === 'public')

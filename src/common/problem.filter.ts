@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from './errors.js';
+import { problemType } from './problem-types.js';
 
 interface Problem {
   type: string;
@@ -108,7 +109,7 @@ export class ProblemFilter implements ExceptionFilter {
 function build(code: ErrorCode, detail: string, requestId: string, errors?: FieldError[], status?: number): Problem {
   const entry = ERROR_CATALOGUE[code];
   const problem: Problem = {
-    type: `https://docs.identity.dev/problems/${code.replaceAll('_', '-')}`,
+    type: problemType(code),
     title: entry.title,
     status: status ?? entry.status,
     code,
@@ -122,6 +123,7 @@ function build(code: ErrorCode, detail: string, requestId: string, errors?: Fiel
 function httpDetail(exception: HttpException, code: ErrorCode): string {
   const response = exception.getResponse();
   if (code === 'not_found') return 'No such resource';
+  if (code === 'unsupported_media_type') return 'Send the body as application/json';
   if (typeof response === 'string') return response;
   const message = (response as { message?: unknown }).message;
   if (typeof message === 'string') return message;

@@ -1,11 +1,25 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ValidateIf } from 'class-validator';
+import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { getMetadataStorage, IsOptional, ValidateIf, ValidateNested } from 'class-validator';
 import { DomainError, type FieldError } from './errors.js';
+
+/**
+ * Constraints on what kind of value a field holds. When one fails, the others (lengths,
+ * ranges) say nothing useful about the value, so only it is reported: `limit=abc` is "must be
+ * an integer number", not three messages about bounds it cannot have.
+ */
+const TYPE_CONSTRAINTS = new Set(['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'nestedValidation']);
+
+function messagesOf(constraints: Record<string, string>): string[] {
+  const types = Object.entries(constraints).filter(([name]) => TYPE_CONSTRAINTS.has(name));
+  return (types.length > 0 ? types : Object.entries(constraints)).map(([, message]) => message);
+}
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    const own = messagesOf(error.constraints ?? {}).map((message) => ({
       field,
       message: message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
     }));
@@ -33,3 +47,19 @@ export function validationPipe(): ValidationPipe {
  * through the field's validators (and fails them), so it can never reach a NOT NULL column.
  */
 export const IsOmittable = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * A `filter[key]=value` query parameter whose keys and values the class validates. Anything
+ * else in its place (`filter=abc`) is refused with what a filter looks like. The document
+ * lists the keys from the class (`deepObject`), each described by its @ApiPropertyOptional.
+ */
+export function FilterOf(type: new () => object, options: { description: string; example: string }): PropertyDecorator {
+  const keys = (): string =>
+    [...new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((m) => m.propertyName))].join(', ');
+  return applyDecorators(
+    ApiPropertyOptional({ type: 'object', properties: {}, description: options.description }),
+    IsOptional(),
+    ValidateNested({ message: () => `must be given as filter[key]=value pairs, with key one of ${keys()}; for example ${options.example}` }),
+    Type(() => type),
+  );
+}

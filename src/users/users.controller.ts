@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
+  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -35,14 +37,24 @@ class UserPage {
   @ApiProperty({ type: UserPageMeta }) meta!: UserPageMeta;
 }
 
-/** `"3"`, `"3", "4"` or `*`. Weak tags never match: If-Match compares strongly. */
+/**
+ * If-Match as RFC 9110 writes it: `*`, or entity tags in double quotes (`"3"`, `"3", "4"`).
+ * A bare `3`, as people type it with curl, is taken as the tag `"3"`. Weak tags (`W/"3"`)
+ * never match: If-Match compares strongly. Anything else is refused with how to write it.
+ */
 export function parseIfMatch(header: string | undefined): IfMatch {
   if (header === undefined || header.trim() === '') return undefined;
   if (header.trim() === '*') return '*';
-  return header
-    .split(',')
-    .map((tag) => /^\s*"([^"]*)"\s*$/.exec(tag)?.[1])
-    .filter((tag): tag is string => tag !== undefined);
+  const tags: string[] = [];
+  for (const part of header.split(',')) {
+    const tag = part.trim();
+    if (tag === '' || /^W\/"[^"]*"$/.test(tag)) continue;
+    const quoted = /^"([^"]*)"$/.exec(tag);
+    if (quoted) tags.push(quoted[1]!);
+    else if (/^[!#-~]+$/.test(tag) && !tag.includes('"')) tags.push(tag);
+    else throw new DomainError('bad_request', 'If-Match must be * or the ETag as the ETag header sends it, in double quotes: If-Match: "3"');
+  }
+  return tags;
 }
 
 function parseAction(action: string): UserAction {
@@ -62,7 +74,30 @@ const ACTIONS_DESCRIPTION = [
 ].join('\n\n');
 const ACTIONS_OPERATION = ApiOperation({ summary: 'Act on a user', description: ACTIONS_DESCRIPTION });
 
-const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'The ETag of the version the change is based on; 412 when stale' });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'The ETag of the version the change is based on, as sent in the ETag header (`"3"`; a bare `3` is taken as `"3"`); 412 when stale',
+});
+
+/** Writes that may meet a uniqueness rule or the last-admin rule. */
+const CONFLICTS = ApiConflictResponse({
+  description: '`email_taken`, `external_id_taken` or `username_taken`; `last_admin` when the change would leave the tenant without an active admin',
+});
+
+/** Changes the privilege guard checks: what is set, and whom it is done to. */
+const PRIVILEGED = ApiForbiddenResponse({
+  description:
+    'Setting admin, planAdmin or canViewMaskedData, or a group granting a permission the caller lacks, is for admins and the operator; ' +
+    'so is acting on a user who holds a permission the caller lacks (an admin: admins and the operator only)',
+});
+
+/** Deleting or deactivating a user. */
+const LAST_ADMIN = ApiConflictResponse({ description: '`last_admin`: the tenant would be left without an active admin' });
+
+const ACTS_ON_USER = ApiForbiddenResponse({
+  description: 'Acting on a user who holds a permission the caller lacks is refused (an admin: admins and the operator only)',
+});
 
 @ApiTags('users')
 @Controller('api/v2/users')
@@ -70,6 +105,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List users', description: 'Keyset pages (`after`) or offsets, sorted and filtered; masked for a viewer without canViewMaskedData.' })
   @RequirePermission('users:read')
   @ApiOkResponse({ type: UserPage })
   async list(@TenantCtx() ctx: TenantContext, @Query() query: UsersQueryDto): Promise<UserPage> {
@@ -89,8 +125,11 @@ export class UsersController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a user' })
   @RequirePermission('users:write')
   @ApiCreatedResponse({ type: UserResponse })
+  @CONFLICTS
+  @PRIVILEGED
   async create(
     @TenantCtx() ctx: TenantContext,
     @Body() body: UserInputDto,
@@ -100,6 +139,7 @@ export class UsersController {
   }
 
   @Get('external/:externalId')
+  @ApiOperation({ summary: 'Get a user by externalId' })
   @RequirePermission('users:read')
   @ApiOkResponse({ type: UserResponse, description: 'ETag: "<version>"' })
   async getExternal(
@@ -111,10 +151,13 @@ export class UsersController {
   }
 
   @Put('external/:externalId')
+  @ApiOperation({ summary: 'Create or update a user by externalId', description: 'An upsert: creates the user (201) when no user has this externalId, else changes the fields sent (200).' })
   @RequirePermission('users:write')
   @IF_MATCH
   @ApiOkResponse({ type: UserResponse, description: 'Updated' })
   @ApiCreatedResponse({ type: UserResponse, description: 'Created (upsert)' })
+  @CONFLICTS
+  @PRIVILEGED
   async upsertExternal(
     @TenantCtx() ctx: TenantContext,
     @Param('externalId') externalId: string,
@@ -128,9 +171,12 @@ export class UsersController {
   }
 
   @Patch('external/:externalId')
+  @ApiOperation({ summary: 'Update a user by externalId', description: 'Only the fields sent change.' })
   @RequirePermission('users:write')
   @IF_MATCH
   @ApiOkResponse({ type: UserResponse })
+  @CONFLICTS
+  @PRIVILEGED
   async patchExternal(
     @TenantCtx() ctx: TenantContext,
     @Param('externalId') externalId: string,
@@ -142,10 +188,13 @@ export class UsersController {
   }
 
   @Delete('external/:externalId')
+  @ApiOperation({ summary: 'Delete a user by externalId' })
   @RequirePermission('users:delete')
   @IF_MATCH
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ACTS_ON_USER
+  @LAST_ADMIN
   async removeExternal(
     @TenantCtx() ctx: TenantContext,
     @Param('externalId') externalId: string,
@@ -155,9 +204,11 @@ export class UsersController {
   }
 
   @Post('external/:externalId/actions/force-logout')
+  @ApiOperation({ summary: 'End every session of a user, by externalId' })
   @RequirePermission('sessions:write')
   @HttpCode(200)
   @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
+  @ACTS_ON_USER
   async forceLogoutExternal(
     @TenantCtx() ctx: TenantContext,
     @Param('externalId') externalId: string,
@@ -167,9 +218,11 @@ export class UsersController {
   }
 
   @Post('external/:externalId/actions/reset-api-key')
+  @ApiOperation({ summary: 'Issue a new API key for a user, by externalId', description: 'The old key stops at once.' })
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
+  @ACTS_ON_USER
   async resetApiKeyExternal(@TenantCtx() ctx: TenantContext, @Param('externalId') externalId: string): Promise<ApiKeyResponse> {
     return { apiKey: await this.users.resetApiKey(ctx, { externalId }) };
   }
@@ -180,6 +233,8 @@ export class UsersController {
   @ApiParam({ name: 'action', enum: USER_ACTIONS })
   @ACTIONS_OPERATION
   @ApiOkResponse({ type: UserResponse })
+  @ACTS_ON_USER
+  @LAST_ADMIN
   async actExternal(
     @TenantCtx() ctx: TenantContext,
     @Param('externalId') externalId: string,
@@ -190,6 +245,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a user' })
   @RequirePermission('users:read')
   @ApiOkResponse({ type: UserResponse, description: 'ETag: "<version>"' })
   async get(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponse> {
@@ -197,9 +253,12 @@ export class UsersController {
   }
 
   @Put(':id')
+  @ApiOperation({ summary: 'Update a user (PUT)', description: 'Partial, like PATCH: only the fields sent change.' })
   @RequirePermission('users:write')
   @IF_MATCH
   @ApiOkResponse({ type: UserResponse, description: 'Partial, like PATCH: only the fields sent change' })
+  @CONFLICTS
+  @PRIVILEGED
   async put(
     @TenantCtx() ctx: TenantContext,
     @Param('id') id: string,
@@ -211,9 +270,12 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a user', description: 'Only the fields sent change.' })
   @RequirePermission('users:write')
   @IF_MATCH
   @ApiOkResponse({ type: UserResponse })
+  @CONFLICTS
+  @PRIVILEGED
   async patch(
     @TenantCtx() ctx: TenantContext,
     @Param('id') id: string,
@@ -225,18 +287,23 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a user', description: 'Erases the user and everything hanging off it; the audit log keeps only its id.' })
   @RequirePermission('users:delete')
   @IF_MATCH
   @HttpCode(204)
   @ApiNoContentResponse()
+  @ACTS_ON_USER
+  @LAST_ADMIN
   async remove(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.users.remove(ctx, { id }, parseIfMatch(ifMatch));
   }
 
   @Post(':id/actions/force-logout')
+  @ApiOperation({ summary: 'End every session of a user', description: 'An access token issued before gets 401 on its next request.' })
   @RequirePermission('sessions:write')
   @HttpCode(200)
   @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
+  @ACTS_ON_USER
   async forceLogout(
     @TenantCtx() ctx: TenantContext,
     @Param('id') id: string,
@@ -246,9 +313,11 @@ export class UsersController {
   }
 
   @Post(':id/actions/reset-api-key')
+  @ApiOperation({ summary: 'Issue a new API key for a user', description: 'The old key stops at once.' })
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
+  @ACTS_ON_USER
   async resetApiKey(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<ApiKeyResponse> {
     return { apiKey: await this.users.resetApiKey(ctx, { id }) };
   }
@@ -259,6 +328,8 @@ export class UsersController {
   @ApiParam({ name: 'action', enum: USER_ACTIONS })
   @ACTIONS_OPERATION
   @ApiOkResponse({ type: UserResponse })
+  @ACTS_ON_USER
+  @LAST_ADMIN
   async act(
     @TenantCtx() ctx: TenantContext,
     @Param('id') id: string,

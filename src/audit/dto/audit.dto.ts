@@ -1,14 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AUDIT_ACTIONS, RENAMED_ACTIONS } from '../audit-actions.js';
 import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
+import { FilterOf } from '../../common/validation.js';
 import type { AuditEvent } from '../audit-event.entity.js';
 
 export class AuditFilter {
+  @ApiPropertyOptional({ description: 'An action name (listed below); a former name finds the events of its current one' })
   @IsOptional() @IsString() @MaxLength(64) action?: string;
+  @ApiPropertyOptional({ description: 'Events made by this user (id)' })
   @IsOptional() @CanonicalIds() @IsUUID() actorId?: string;
+  @ApiPropertyOptional({ description: 'Events about this user, group, plan, session or tenant (id)' })
   @IsOptional() @CanonicalIds() @IsString() @MaxLength(255) targetId?: string;
 }
 
@@ -40,14 +43,7 @@ export class AuditQueryDto extends KeysetQuery {
   @MaxLength(1024)
   override after?: string;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    description: `filter[action], filter[actorId], filter[targetId]. ${ACTION_NAMES}`,
-    properties: { action: { type: 'string' }, actorId: { type: 'string' }, targetId: { type: 'string' } },
-  })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => AuditFilter)
+  @FilterOf(AuditFilter, { description: `filter[action], filter[actorId], filter[targetId]. ${ACTION_NAMES}`, example: 'filter[action]=user.created' })
   filter?: AuditFilter;
 }
 

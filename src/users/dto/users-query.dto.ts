@@ -1,23 +1,34 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength } from 'class-validator';
 import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
+import { FilterOf } from '../../common/validation.js';
 
 export const USER_SORTS = ['createdAt', '-createdAt', 'name', '-name', 'email', '-email', 'lastLoginAt', '-lastLoginAt'] as const;
 export type UserSort = (typeof USER_SORTS)[number];
 
 /** filter[...] of the user list; an unknown key is refused by the global ValidationPipe (422). */
 export class UsersFilter {
+  @ApiPropertyOptional({ description: 'Case-insensitive prefix of the name' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ description: 'The whole address, compared without case' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(254) email?: string;
+  @ApiPropertyOptional({ description: '1: only active users; 0: users of any status' })
   @IsOptional() @IsIn(['0', '1'], { message: 'must be 1 (only active) or 0 (regardless of status)' }) active?: '0' | '1';
+  @ApiPropertyOptional({ description: '1: only deactivated users' })
   @IsOptional() @IsIn(['1'], { message: 'must be 1' }) deactivated?: '1';
+  @ApiPropertyOptional({ description: '1: only admins' })
   @IsOptional() @IsIn(['1'], { message: 'must be 1' }) admin?: '1';
+  @ApiPropertyOptional({ description: '1: only plan admins' })
   @IsOptional() @IsIn(['1'], { message: 'must be 1' }) planAdmin?: '1';
+  @ApiPropertyOptional({ description: 'Exactly this externalId' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(255) externalId?: string;
+  @ApiPropertyOptional({ description: 'Members of this group (id)' })
   @IsOptional() @CanonicalIds() @IsUUID() group?: string;
+  @ApiPropertyOptional({ description: 'Users with this client tag' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(64) clientTag?: string;
+  @ApiPropertyOptional({ description: 'Users with an active assignment of this plan (id)' })
   @IsOptional() @CanonicalIds() @IsUUID() plan?: string;
 }
 
@@ -39,26 +50,9 @@ export class UsersQueryDto extends KeysetQuery {
   @IsIn(['true', 'false'])
   count?: 'true' | 'false';
 
-  @ApiPropertyOptional({
-    type: 'object',
-    description:
-      'filter[name] (case-insensitive prefix), filter[email] (exact, case-insensitive), filter[active] (1 only active, 0 regardless), ' +
-      'filter[deactivated]=1, filter[admin]=1, filter[planAdmin]=1, filter[externalId], filter[group], filter[clientTag], filter[plan]',
-    properties: {
-      name: { type: 'string' },
-      email: { type: 'string' },
-      active: { type: 'string', enum: ['0', '1'] },
-      deactivated: { type: 'string', enum: ['1'] },
-      admin: { type: 'string', enum: ['1'] },
-      planAdmin: { type: 'string', enum: ['1'] },
-      externalId: { type: 'string' },
-      group: { type: 'string', format: 'uuid' },
-      clientTag: { type: 'string' },
-      plan: { type: 'string', format: 'uuid' },
-    },
+  @FilterOf(UsersFilter, {
+    description: 'filter[name]=…, filter[email]=…, …: only users matching every filter given. With curl, pass -g so the brackets are sent as they are.',
+    example: 'filter[email]=ada@example.com',
   })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => UsersFilter)
   filter?: UsersFilter;
 }

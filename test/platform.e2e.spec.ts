@@ -23,7 +23,7 @@ describe('platform', () => {
     const doc = await t.call('GET', '/docs/json', { as: null });
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['bearer', 'operator', 'tenant']);
+    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(['bearer', 'operator']);
     const documented = new Set(
       Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, ':param')}`),

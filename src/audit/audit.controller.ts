@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { AuditQueryDto, AuditPage, toAuditEventResponse } from './dto/audit.dto.js';
@@ -11,6 +11,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List audit events', description: 'Oldest first. Poll with the last `nextCursor` to receive only newer events.' })
   @RequirePermission('audit:read')
   @ApiOkResponse({ type: AuditPage })
   async list(@TenantCtx() ctx: TenantContext, @Query() query: AuditQueryDto): Promise<AuditPage> {

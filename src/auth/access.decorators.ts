@@ -8,13 +8,14 @@ import type { Restriction } from './principal.js';
  * - public: no principal.
  * - operator: the SaaS operator only, no tenant.
  * - permission: a principal of the route's tenant holding the permission.
- * - authenticated: any principal of the tenant (own-profile routes).
+ * - authenticated: any principal of the tenant; with `usersOnly`, a user of the tenant and never
+ *   the operator (the caller's own account: it has a profile, sessions, a second factor).
  */
 export type AccessRule =
   | { kind: 'public' }
   | { kind: 'operator' }
   | { kind: 'permission'; permission: Permission }
-  | { kind: 'authenticated' };
+  | { kind: 'authenticated'; usersOnly?: true };
 
 export const ACCESS_RULE = 'identity:access-rule';
 
@@ -26,8 +27,8 @@ export const OperatorOnly = (): MethodDecorator & ClassDecorator =>
 export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_RULE, { kind: 'permission', permission } satisfies AccessRule);
 
-export const Authenticated = (): MethodDecorator & ClassDecorator =>
-  SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule);
+export const Authenticated = (options: { usersOnly?: true } = {}): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_RULE, { kind: 'authenticated', ...options } satisfies AccessRule);
 
 export const ALLOW_RESTRICTED = 'identity:allow-restricted';
 

@@ -41,6 +41,8 @@ export class AuthGuard implements CanActivate {
 
     if (rule.kind === 'operator') {
       if (principal.kind !== 'operator') throw new DomainError('forbidden', 'Only the operator may do this');
+    } else if (rule.kind === 'authenticated' && rule.usersOnly && principal.kind === 'operator') {
+      throw new DomainError('forbidden', 'Only a signed-in user has an account of its own; the operator uses /api/v2/users');
     } else {
       tenantId = await this.tenantOf(principal, canonicalId(header(request, 'x-tenant-id')));
       if (rule.kind === 'permission' && !hasPermission(principal, rule.permission)) {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from './access.decorators.js';
 import { PERMISSIONS, type Permission } from './permissions.js';
 
@@ -17,6 +17,7 @@ class PermissionCatalogue {
 @Controller('api/v2/permissions')
 export class PermissionsController {
   @Get()
+  @ApiOperation({ summary: 'List the permission catalogue' })
   @Authenticated()
   @ApiOkResponse({
     type: PermissionCatalogue,

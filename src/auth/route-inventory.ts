@@ -8,6 +8,8 @@ export interface RouteInfo {
   method: string;
   path: string;
   controller: string;
+  /** The controller class, for reading what the handler declares (parameter types, DTOs). */
+  controllerType: new (...args: unknown[]) => object;
   handler: string;
   rule: AccessRule | undefined;
 }
@@ -41,6 +43,7 @@ export function listRoutes(app: INestApplication): RouteInfo[] {
             method: RequestMethod[method],
             path: join(base, sub),
             controller: metatype.name,
+            controllerType: metatype,
             handler: name,
             rule: (Reflect.getMetadata(ACCESS_RULE, handler) as AccessRule | undefined) ?? classRule,
           });

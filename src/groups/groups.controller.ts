@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { KeysetQuery } from '../common/pagination.js';
@@ -16,12 +16,17 @@ class GroupPage {
   @ApiProperty({ type: GroupPageMeta }) meta!: GroupPageMeta;
 }
 
+/** Only an admin or the operator may grant a permission it does not hold itself. */
+const GRANTS = ApiForbiddenResponse({ description: 'The group would grant a permission the caller lacks (admins and the operator excepted)' });
+const NAME_TAKEN = ApiConflictResponse({ description: '`name_taken`: another group of the tenant has this name' });
+
 @ApiTags('groups')
 @Controller('api/v2/groups')
 export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List groups' })
   @RequirePermission('groups:read')
   @ApiOkResponse({ type: GroupPage })
   async list(@TenantCtx() ctx: TenantContext, @Query() query: KeysetQuery): Promise<GroupPage> {
@@ -31,13 +36,17 @@ export class GroupsController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a group' })
   @RequirePermission('groups:write')
-  @ApiCreatedResponse({ type: GroupResponse, description: '403 when granting a permission the caller lacks (operator and admins excepted)' })
+  @ApiCreatedResponse({ type: GroupResponse })
+  @NAME_TAKEN
+  @GRANTS
   async create(@TenantCtx() ctx: TenantContext, @Body() body: CreateGroupDto): Promise<GroupResponse> {
     return toGroupResponse(await this.groups.create(ctx, body));
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a group' })
   @RequirePermission('groups:read')
   @ApiOkResponse({ type: GroupResponse })
   async get(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<GroupResponse> {
@@ -45,13 +54,17 @@ export class GroupsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a group' })
   @RequirePermission('groups:write')
-  @ApiOkResponse({ type: GroupResponse, description: '403 when adding a permission the caller lacks (operator and admins excepted)' })
+  @ApiOkResponse({ type: GroupResponse })
+  @NAME_TAKEN
+  @GRANTS
   async update(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Body() body: UpdateGroupDto): Promise<GroupResponse> {
     return toGroupResponse(await this.groups.update(ctx, id, body));
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a group' })
   @RequirePermission('groups:write')
   @HttpCode(204)
   @ApiNoContentResponse({ description: "Removes the group's memberships: its members lose it and the permissions it gave" })

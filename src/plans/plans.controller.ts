@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
@@ -24,6 +24,7 @@ export class PlansController {
   constructor(private readonly plans: PlansService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List plans' })
   @RequirePermission('plans:read')
   @ApiOkResponse({ type: PlanPage })
   async list(@TenantCtx() ctx: TenantContext, @Query() query: KeysetQuery): Promise<PlanPage> {
@@ -33,13 +34,16 @@ export class PlansController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a plan' })
   @RequirePermission('plans:write')
   @ApiCreatedResponse({ type: PlanResponse })
+  @ApiConflictResponse({ description: '`name_taken`: another plan of the tenant has this name' })
   async create(@TenantCtx() ctx: TenantContext, @Body() body: CreatePlanDto): Promise<PlanResponse> {
     return toPlanResponse(await this.plans.create(ctx, body));
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a plan' })
   @RequirePermission('plans:read')
   @ApiOkResponse({ type: PlanResponse })
   async get(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<PlanResponse> {
@@ -47,13 +51,16 @@ export class PlansController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Update a plan' })
   @RequirePermission('plans:write')
   @ApiOkResponse({ type: PlanResponse })
+  @ApiConflictResponse({ description: '`name_taken`: another plan of the tenant has this name' })
   async update(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Body() body: UpdatePlanDto): Promise<PlanResponse> {
     return toPlanResponse(await this.plans.update(ctx, id, body));
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a plan' })
   @RequirePermission('plans:write')
   @HttpCode(204)
   @ApiNoContentResponse({ description: "Removes the plan's assignments" })
@@ -69,13 +76,14 @@ export class UserPlansController {
   constructor(private readonly plans: PlansService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Assign a plan to a user' })
   @RequirePermission('plans:write')
   @HttpCode(200)
   @ApiOkResponse({
     type: UserResponse,
     description:
       'Adds the assignment (validFrom = now) or replaces the one of that plan (validFrom kept, validTo replaced). ' +
-      'Answers the user with its new ETag. Unknown user or plan → 404.',
+      'Answers the user with its new ETag.',
   })
   async assign(
     @TenantCtx() ctx: TenantContext,
@@ -89,9 +97,11 @@ export class UserPlansController {
   }
 
   @Delete(':planId')
+  @ApiOperation({ summary: "End a user's plan assignment" })
   @RequirePermission('plans:write')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Ends the assignment; 404 when the user has none of this plan' })
+  @ApiNoContentResponse({ description: 'Ends the assignment' })
+  @ApiNotFoundResponse({ description: 'The user has no assignment of this plan' })
   async unassign(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Param('planId') planId: string): Promise<void> {
     await this.plans.unassign(ctx, id, planId);
   }

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AllowRestricted, Authenticated, OperatorOnly, Public } from '../auth/access.decorators.js';
 import { Ctx, type RequestContext } from '../auth/request-context.js';
 import { AuthService, type Client } from './auth.service.js';
-import { LoginDto, RefreshDto, TokenResponse } from './dto/auth.dto.js';
+import { JsonWebKeySet, LoginDto, RefreshDto, RotatedKey, TokenResponse } from './dto/auth.dto.js';
 import { PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/me.dto.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
@@ -25,44 +25,62 @@ export class AuthController {
   ) {}
 
   @Post('login')
+  @ApiOperation({ summary: 'Sign in', description: 'Email and password (and a second factor when the account has one) for an access token and a refresh token.' })
   @Public()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse })
+  @ApiUnauthorizedResponse({
+    description:
+      '`invalid_credentials` for a wrong email or password, an inactive or locked account, or a client address outside ' +
+      "the user's allow-list, all answered alike; `otp_required` when the account has a second factor and none was sent",
+  })
+  @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
   login(@Req() request: FastifyRequest, @Body() body: LoginDto): Promise<TokenResponse> {
     this.limiter.hit(request.ip);
     return this.auth.login(body, clientOf(request));
   }
 
   @Post('refresh')
+  @ApiOperation({ summary: 'Refresh the tokens', description: 'Spends the refresh token for a new pair. Presenting a spent token again ends the whole session.' })
   @Public()
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse, description: 'A new pair; the refresh token sent is spent' })
+  @ApiUnauthorizedResponse({
+    description: 'The refresh token is not valid or has expired, its session has ended, or it was already spent (which ends the session)',
+  })
   refresh(@Req() request: FastifyRequest, @Body() body: RefreshDto): Promise<TokenResponse> {
     return this.auth.refresh(body.refreshToken, clientOf(request));
   }
 
   @Post('logout')
-  @Authenticated()
+  @ApiOperation({ summary: 'Sign out', description: 'Ends the session of the access token sent.' })
+  @Authenticated({ usersOnly: true })
   @AllowRestricted('tfa', 'password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'The current session has ended' })
+  @ApiBadRequestResponse({ description: 'The credential is an API key, which has no session to end' })
   async logout(@Ctx() ctx: RequestContext): Promise<void> {
     await this.auth.logout(ctx);
   }
 
   @Post('password-reset/request')
+  @ApiOperation({ summary: 'Request a password reset', description: 'Always answers 202. When the account exists, is active and may reset its password, a single-use token valid for an hour is mailed.' })
   @Public()
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'Always 202; a token is mailed when the account may reset its password' })
+  @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
   async requestReset(@Req() request: FastifyRequest, @Body() body: PasswordResetRequestDto): Promise<void> {
     this.limiter.hit(request.ip);
     await this.resets.request(body.tenant, body.email, clientOf(request));
   }
 
   @Post('password-reset/confirm')
+  @ApiOperation({ summary: 'Set a new password with a reset token', description: 'Ends every session of the user.' })
   @Public()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Password set; every session of the user has ended' })
+  @ApiUnauthorizedResponse({ description: 'The reset token is not valid, has expired or was already used' })
+  @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
   async confirmReset(@Req() request: FastifyRequest, @Body() body: PasswordResetConfirmDto): Promise<void> {
     this.limiter.hit(request.ip);
     await this.resets.confirm(body.token, body.newPassword, clientOf(request));
@@ -75,17 +93,20 @@ export class JwksController {
   constructor(private readonly keys: SigningKeysService) {}
 
   @Get('.well-known/jwks.json')
+  @ApiOperation({ summary: 'Get the public keys that verify access tokens', description: "A JSON Web Key Set (RFC 7517). Match a token's `kid` header to a key." })
   @Public()
-  @ApiOkResponse({ description: 'The public keys that verify access tokens' })
-  jwks(): { keys: object[] } {
+  @ApiOkResponse({ type: JsonWebKeySet })
+  jwks(): JsonWebKeySet {
     return this.keys.jwks();
   }
 
   @Post('api/v2/signing-keys/rotate')
+  @ApiOperation({ summary: 'Rotate the signing key', description: 'The new key signs from now on; the old one stays published until the tokens it signed have expired.' })
   @OperatorOnly()
   @HttpCode(200)
-  @ApiOkResponse({ description: 'A new signing key; the old one stays published until its tokens expire' })
-  async rotate(): Promise<{ kid: string }> {
+  @ApiOkResponse({ type: RotatedKey })
+  @ApiConflictResponse({ description: 'The signing key is the one JWT_PRIVATE_KEY gives: rotate it by changing that variable' })
+  async rotate(): Promise<RotatedKey> {
     return { kid: await this.keys.rotate() };
   }
 }

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowRestricted, Authenticated, RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { AppConfig } from '../config/app-config.js';
 import { toUserResponse, UserResponse } from '../users/dto/user-response.dto.js';
 import type { UserInputDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
-import { SessionResponse } from './dto/auth.dto.js';
+import { SessionList, SessionResponse } from './dto/auth.dto.js';
 import { ChangePasswordDto, OtpDto, RecoveryCodesResponse, TfaEnrollResponse, UpdateMeDto } from './dto/me.dto.js';
 import { MeService, userPrincipal } from './me.service.js';
 import type { Session } from './session.entities.js';
@@ -38,7 +38,8 @@ export class MeController {
   ) {}
 
   @Get()
-  @Authenticated()
+  @ApiOperation({ summary: 'Get my account', description: 'Unmasked: a user always sees its own record.' })
+  @Authenticated({ usersOnly: true })
   @ApiOkResponse({ type: UserResponse })
   async get(@TenantCtx() ctx: TenantContext): Promise<UserResponse> {
     const principal = userPrincipal(ctx);
@@ -46,7 +47,8 @@ export class MeController {
   }
 
   @Patch()
-  @Authenticated()
+  @ApiOperation({ summary: 'Update my profile', description: 'name, firstName, lastName and phone.' })
+  @Authenticated({ usersOnly: true })
   @ApiOkResponse({ type: UserResponse })
   async update(@TenantCtx() ctx: TenantContext, @Body() body: UpdateMeDto): Promise<UserResponse> {
     const principal = userPrincipal(ctx);
@@ -55,7 +57,8 @@ export class MeController {
   }
 
   @Post('password')
-  @Authenticated()
+  @ApiOperation({ summary: 'Change my password', description: 'Ends my other sessions.' })
+  @Authenticated({ usersOnly: true })
   @AllowRestricted('password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Password changed; the other sessions have ended' })
@@ -64,16 +67,18 @@ export class MeController {
   }
 
   @Get('sessions')
-  @Authenticated()
-  @ApiOkResponse({ type: [SessionResponse] })
-  async sessionsList(@TenantCtx() ctx: TenantContext): Promise<{ data: SessionResponse[] }> {
+  @ApiOperation({ summary: 'List my sessions' })
+  @Authenticated({ usersOnly: true })
+  @ApiOkResponse({ type: SessionList })
+  async sessionsList(@TenantCtx() ctx: TenantContext): Promise<SessionList> {
     const principal = userPrincipal(ctx);
     const live = await this.sessions.listLive(ctx.tenantId, principal.userId);
     return { data: live.map((s) => toSessionResponse(s, principal.sessionId)) };
   }
 
   @Delete('sessions/:sessionId')
-  @Authenticated()
+  @ApiOperation({ summary: 'End one of my sessions' })
+  @Authenticated({ usersOnly: true })
   @HttpCode(204)
   @ApiNoContentResponse()
   async endSession(@TenantCtx() ctx: TenantContext, @Param('sessionId') sessionId: string): Promise<void> {
@@ -81,16 +86,19 @@ export class MeController {
   }
 
   @Post('tfa/enroll')
-  @Authenticated()
+  @ApiOperation({ summary: 'Start enrolling a second factor (TOTP)', description: 'Returns the secret and an otpauth:// URL for an authenticator app; confirm with a code to finish.' })
+  @Authenticated({ usersOnly: true })
   @AllowRestricted('tfa')
   @HttpCode(200)
   @ApiOkResponse({ type: TfaEnrollResponse })
+  @ApiConflictResponse({ description: 'A second factor is already enrolled: turn it off first' })
   async enroll(@TenantCtx() ctx: TenantContext): Promise<TfaEnrollResponse> {
     return this.tfa.enroll(ctx, await this.me.user(ctx), this.config.auth.issuer);
   }
 
   @Post('tfa/confirm')
-  @Authenticated()
+  @ApiOperation({ summary: 'Finish enrolling a second factor', description: 'Returns ten single-use recovery codes, shown this once.' })
+  @Authenticated({ usersOnly: true })
   @AllowRestricted('tfa')
   @HttpCode(200)
   @ApiOkResponse({ type: RecoveryCodesResponse })
@@ -99,7 +107,8 @@ export class MeController {
   }
 
   @Delete('tfa')
-  @Authenticated()
+  @ApiOperation({ summary: 'Turn my second factor off' })
+  @Authenticated({ usersOnly: true })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'TFA is off' })
   async disable(@TenantCtx() ctx: TenantContext, @Body() body: OtpDto): Promise<void> {
@@ -118,15 +127,17 @@ export class UserSessionsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: "List a user's sessions" })
   @RequirePermission('sessions:read')
-  @ApiOkResponse({ type: [SessionResponse] })
-  async list(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<{ data: SessionResponse[] }> {
+  @ApiOkResponse({ type: SessionList })
+  async list(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<SessionList> {
     const userId = await this.users.idOf(ctx, { id });
     const current = ctx.principal.kind === 'user' ? ctx.principal.sessionId : null;
     return { data: (await this.sessions.listLive(ctx.tenantId, userId)).map((s) => toSessionResponse(s, current)) };
   }
 
   @Delete(':sessionId')
+  @ApiOperation({ summary: "End one of a user's sessions" })
   @RequirePermission('sessions:write')
   @HttpCode(204)
   @ApiNoContentResponse()

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { DataSource, IsNull } from 'typeorm';
+import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { decrypt, encrypt, sha256Hex } from '../common/crypto.js';
 import { newId } from '../common/ids.js';
@@ -28,6 +29,17 @@ interface LoadedKey {
  * stored with the private half encrypted. Other instances pick up a rotation when they meet
  * an unknown `kid`.
  */
+/** A public key as the JWKS publishes it (EC P-256). */
+export interface PublishedKey {
+  kty: string;
+  crv: string;
+  x: string;
+  y: string;
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
 @Injectable()
 export class SigningKeysService implements OnModuleInit {
   private keys = new Map<string, LoadedKey>();
@@ -68,18 +80,28 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   /** Published keys: the current one and those retired less than the longest token lifetime ago. */
-  jwks(): { keys: JsonWebKey[] } {
+  jwks(): { keys: PublishedKey[] } {
     const cutoff = Date.now() - MAX_ACCESS_TTL_MS;
     return {
       keys: [...this.keys.values()]
         .filter((k) => k.retiredAt === null || k.retiredAt.getTime() > cutoff)
-        .map((k) => ({ ...k.publicJwk, kid: k.kid, alg: JWT_ALGORITHM, use: 'sig' })),
+        .map((k) => ({
+          kty: String(k.publicJwk.kty),
+          crv: String(k.publicJwk.crv),
+          x: String(k.publicJwk.x),
+          y: String(k.publicJwk.y),
+          kid: k.kid,
+          alg: JWT_ALGORITHM,
+          use: 'sig',
+        })),
     };
   }
 
   /** A new signing key; the old ones are retired but stay published until their tokens expire. */
   async rotate(): Promise<string> {
-    if (this.config.auth.jwtPrivateKey !== null) throw new Error('Keys given by JWT_PRIVATE_KEY are rotated by changing it');
+    if (this.config.auth.jwtPrivateKey !== null) {
+      throw new DomainError('conflict', 'The signing key is given by JWT_PRIVATE_KEY: rotate it by changing that variable');
+    }
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const now = new Date();
     const loaded = this.fromKeyObject(privateKey, now, null, newId());

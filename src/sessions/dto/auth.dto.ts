@@ -56,6 +56,26 @@ export class TokenResponse {
   @ApiProperty() tfaEnrollmentRequired!: boolean;
 }
 
+/** A public key of the JSON Web Key Set (RFC 7517): EC P-256, for ES256 signatures. */
+export class PublicJwk {
+  @ApiProperty({ enum: ['EC'] }) kty!: string;
+  @ApiProperty({ enum: ['P-256'] }) crv!: string;
+  @ApiProperty({ description: 'base64url' }) x!: string;
+  @ApiProperty({ description: 'base64url' }) y!: string;
+  @ApiProperty({ description: "Matches the `kid` header of the tokens it verifies" }) kid!: string;
+  @ApiProperty({ enum: ['ES256'] }) alg!: string;
+  @ApiProperty({ enum: ['sig'] }) use!: string;
+}
+
+export class JsonWebKeySet {
+  @ApiProperty({ type: [PublicJwk], description: 'Every key that signs tokens now or signed tokens that may still be valid' })
+  keys!: PublicJwk[];
+}
+
+export class RotatedKey {
+  @ApiProperty({ description: 'The `kid` of the key that signs from now on' }) kid!: string;
+}
+
 export class SessionResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -64,4 +84,8 @@ export class SessionResponse {
   @ApiProperty({ type: String, nullable: true }) ip!: string | null;
   @ApiProperty({ type: String, nullable: true }) userAgent!: string | null;
   @ApiProperty({ description: 'True for the session making this request' }) current!: boolean;
+}
+
+export class SessionList {
+  @ApiProperty({ type: [SessionResponse], description: 'The live sessions, newest first' }) data!: SessionResponse[];
 }

@@ -171,7 +171,12 @@ export class UserInputDto {
   @Max(999999)
   sessionsLimit?: number | null;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 100, description: 'IPv4/IPv6 addresses or CIDRs; empty = any address' })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', maxLength: 64 },
+    maxItems: 100,
+    description: 'IPv4/IPv6 addresses or CIDRs; empty = any address',
+  })
   @Optional()
   @IsArray()
   @ArrayMaxSize(100)

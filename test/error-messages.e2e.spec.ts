@@ -88,6 +88,15 @@ describe('error messages', () => {
       expectProblem(within, 422, 'validation_failed');
     });
 
+    it('refuse a phone number longer than 32 characters as sent, however it would clean up', async () => {
+      const user = await createUser(t, tenant, { email: uniqueEmail('phone') });
+      const padded = `+1 ${'- '.repeat(15)}804 325 7762`;
+      const res = await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { phone: padded } });
+      expect(res.body.errors).toEqual([{ field: 'phone', message: 'must be a phone number such as +18043257762' }]);
+      const ok = await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { phone: '+1 (804) 325-7762' } });
+      expect(ok.body.phone).toBe('+18043257762');
+    });
+
     it('refuse form-encoded and text bodies with a 415 that says to send JSON', async () => {
       for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
         const res = await t.call('POST', '/api/v2/tenants', { rawBody: 'slug=formed&name=Formed', headers: { 'content-type': type } });

@@ -35,8 +35,10 @@ const Nullable = (): PropertyDecorator => ValidateIf((_, value) => value !== und
  * `+18043257762`), then an optional `+` and 7 to 15 digits not starting with 0 must remain.
  */
 export const PHONE_PATTERN = /^\+?[1-9]\d{6,14}$/;
+/** Longer than this as sent, a phone number is refused rather than cleaned up. */
+export const PHONE_MAX_LENGTH = 32;
 const normalisePhone = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.replace(/[\s\-.()]/g, '') : value;
+  typeof value === 'string' && value.length <= PHONE_MAX_LENGTH ? value.replace(/[\s\-.()]/g, '') : value;
 
 export function isIpOrCidr(value: unknown): boolean {
   if (typeof value !== 'string' || value.length > 64) return false;
@@ -146,6 +148,7 @@ export class UserInputDto {
     type: String,
     nullable: true,
     example: '+18043257762',
+    maxLength: PHONE_MAX_LENGTH,
     description: 'Spaces, dashes, dots and brackets are removed; then +? and 7..15 digits, not starting with 0',
   })
   @Nullable()

@@ -9,6 +9,8 @@ describe('loadConfig', () => {
     expect(config.adminApiKey).toBeNull();
     expect(config.bodyLimitBytes).toBe(256 * 1024);
     expect(config.trustProxy).toBe(false);
+    expect(config.mailLogBodies).toBe(false);
+    expect(loadConfig({ MAIL_LOG_BODIES: 'true' }).mailLogBodies).toBe(true);
   });
 
   it.each([
@@ -20,6 +22,7 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ MAIL_LOG_BODIES: 'sometimes' }, 'MAIL_LOG_BODIES'],
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
   ])('stops on %j with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

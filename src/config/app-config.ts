@@ -38,6 +38,8 @@ export class AppConfig {
     readonly trustProxy: boolean,
     readonly smtpUrl: string | null,
     readonly mailFrom: string,
+    /** Without SMTP_URL, log the text of each mail (reset tokens included): for development only. */
+    readonly mailLogBodies: boolean,
     readonly auth: AuthConfig = DEFAULT_AUTH_CONFIG,
   ) {}
 }
@@ -124,6 +126,7 @@ export function loadConfig(env: Env): AppConfig {
     bool(env, 'TRUST_PROXY'),
     smtpUrl,
     mailFrom,
+    bool(env, 'MAIL_LOG_BODIES'),
     loadAuthConfig(env, database),
   );
 }

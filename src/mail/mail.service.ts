@@ -13,7 +13,9 @@ const ATTEMPTS = 3;
 const BACKOFF_MS = 200;
 
 /**
- * Sends mail through SMTP_URL, or logs that it would have when none is set. Sending is
+ * Sends mail through SMTP_URL, or logs that it would have when none is set: the subject and
+ * the masked recipient, never the text (it may hold a reset token), unless MAIL_LOG_BODIES
+ * asks for it on a development machine. Sending is
  * fire-and-forget for callers: it happens after their transaction commits, a dead SMTP
  * server is retried a few times and then logged, and it never fails the request.
  */
@@ -21,9 +23,14 @@ const BACKOFF_MS = 200;
 export class MailService implements OnModuleDestroy {
   private readonly logger = new Logger(MailService.name);
   private readonly transport: Transporter | null;
+  private readonly logBodies: boolean;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(config: AppConfig) {
+    this.logBodies = config.smtpUrl === null && config.mailLogBodies;
+    if (this.logBodies) {
+      this.logger.warn('MAIL_LOG_BODIES is on: the text of every mail, password reset tokens included, is written to the log. Use it for development only');
+    }
     this.transport = config.smtpUrl
       ? nodemailer.createTransport(
           { url: config.smtpUrl, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 },
@@ -59,7 +66,11 @@ export class MailService implements OnModuleDestroy {
   private async deliver(message: MailMessage): Promise<void> {
     const recipient = maskEmail(message.to);
     if (!this.transport) {
-      this.logger.log(`SMTP_URL is not set; would have sent "${message.subject}" to ${recipient}`);
+      if (this.logBodies) {
+        this.logger.log({ mail: { to: recipient, subject: message.subject, text: message.text } }, 'SMTP_URL is not set; mail logged, not sent');
+      } else {
+        this.logger.log(`SMTP_URL is not set; would have sent "${message.subject}" to ${recipient} (MAIL_LOG_BODIES=true logs its text, for development)`);
+      }
       return;
     }
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {

@@ -36,3 +36,29 @@ describe('loadConfig', () => {
     expect(parseDatabaseUrl('mariadb://u@db/identity')).toEqual({ type: 'mysql', url: 'mysql://u@db/identity' });
   });
 });
+
+describe('operations settings', () => {
+  it('leaves Redis, metrics and the shutdown delay off by default', () => {
+    expect(loadConfig({}).operations).toEqual({ redisUrl: null, redisKeyPrefix: 'identity:', metricsPort: null, shutdownDelayMs: 0 });
+  });
+
+  it('reads REDIS_URL, REDIS_KEY_PREFIX, METRICS_PORT and SHUTDOWN_DELAY_SECONDS', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://:secret@cache:6380/2', REDIS_KEY_PREFIX: 'idp-eu:', METRICS_PORT: '9464', SHUTDOWN_DELAY_SECONDS: '5' });
+    expect(config.operations).toEqual({ redisUrl: 'redis://:secret@cache:6380/2', redisKeyPrefix: 'idp-eu:', metricsPort: 9464, shutdownDelayMs: 5000 });
+    expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).operations.redisUrl).toBe('rediss://cache.internal');
+  });
+
+  it.each([
+    [{ REDIS_URL: 'http://cache:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'cache:6379' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://' }, 'REDIS_URL'],
+    [{ REDIS_KEY_PREFIX: 'has space' }, 'REDIS_KEY_PREFIX'],
+    [{ METRICS_PORT: 'x' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ PORT: '8080', METRICS_PORT: '8080' }, 'METRICS_PORT'],
+    [{ SHUTDOWN_DELAY_SECONDS: '-1' }, 'SHUTDOWN_DELAY_SECONDS'],
+    [{ SHUTDOWN_DELAY_SECONDS: '301' }, 'SHUTDOWN_DELAY_SECONDS'],
+  ])('stops on %j with a message naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+});

@@ -26,6 +26,25 @@ export const DEFAULT_AUTH_CONFIG: AuthConfig = {
   loginRateLimit: 30,
 };
 
+/** What several instances of the service share, and how one is observed and stopped. */
+export interface OperationsConfig {
+  /** redis:// or rediss:// URL; null = the per-IP limits are counted in this instance's memory. */
+  redisUrl: string | null;
+  /** Prefix of every key the service writes to Redis, so deployments can share one server. */
+  redisKeyPrefix: string;
+  /** Port of the separate listener that serves GET /metrics; null = no metrics. */
+  metricsPort: number | null;
+  /** After SIGTERM, how long readiness answers 503 while requests are still served, before draining. */
+  shutdownDelayMs: number;
+}
+
+export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
+  redisUrl: null,
+  redisKeyPrefix: 'identity:',
+  metricsPort: null,
+  shutdownDelayMs: 0,
+};
+
 /** Typed configuration, read once from the environment and validated at boot. */
 export class AppConfig {
   constructor(
@@ -41,6 +60,7 @@ export class AppConfig {
     /** Without SMTP_URL, log the text of each mail (reset tokens included): for development only. */
     readonly mailLogBodies: boolean,
     readonly auth: AuthConfig = DEFAULT_AUTH_CONFIG,
+    readonly operations: OperationsConfig = DEFAULT_OPERATIONS_CONFIG,
   ) {}
 }
 
@@ -116,8 +136,13 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('MAIL_FROM', 'must be a mail address');
   }
   const database = parseDatabaseUrl(optional(env, 'DATABASE_URL'));
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const operations = loadOperationsConfig(env);
+  if (operations.metricsPort !== null && operations.metricsPort !== 0 && operations.metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', 'must differ from PORT: metrics are never served with the API');
+  }
   return new AppConfig(
-    integer(env, 'PORT', 3000, 0, 65535),
+    port,
     optional(env, 'HOST') ?? '0.0.0.0',
     database,
     adminApiKey,
@@ -128,7 +153,34 @@ export function loadConfig(env: Env): AppConfig {
     mailFrom,
     bool(env, 'MAIL_LOG_BODIES'),
     loadAuthConfig(env, database),
+    operations,
   );
+}
+
+function loadOperationsConfig(env: Env): OperationsConfig {
+  const redisUrl = optional(env, 'REDIS_URL') ?? null;
+  if (redisUrl !== null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(redisUrl);
+    } catch {
+      // reported below
+    }
+    if (!url || !['redis:', 'rediss:'].includes(url.protocol) || url.hostname === '') {
+      throw new ConfigError('REDIS_URL', 'must be a URL like redis://host:6379 or rediss://user:pass@host:6380/0');
+    }
+  }
+  const redisKeyPrefix = optional(env, 'REDIS_KEY_PREFIX') ?? DEFAULT_OPERATIONS_CONFIG.redisKeyPrefix;
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(redisKeyPrefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 letters, digits or : . _ -');
+  }
+  const metricsPort = optional(env, 'METRICS_PORT') === undefined ? null : integer(env, 'METRICS_PORT', 0, 0, 65535);
+  return {
+    redisUrl,
+    redisKeyPrefix,
+    metricsPort,
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_SECONDS', 0, 0, 300) * 1000,
+  };
 }
 
 function loadAuthConfig(env: Env, database: DatabaseConfig): AuthConfig {

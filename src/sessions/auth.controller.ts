@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNoC
 import type { FastifyRequest } from 'fastify';
 import { AllowRestricted, Authenticated, OperatorOnly, Public } from '../auth/access.decorators.js';
 import { Ctx, type RequestContext } from '../auth/request-context.js';
+import { DomainError } from '../common/errors.js';
 import { AuthService, type Client } from './auth.service.js';
 import { JsonWebKeySet, LoginDto, RefreshDto, RotatedKey, TokenResponse } from './dto/auth.dto.js';
 import { PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/me.dto.js';
@@ -35,8 +36,8 @@ export class AuthController {
       "the user's allow-list, all answered alike; `otp_required` when the account has a second factor and none was sent",
   })
   @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
-  login(@Req() request: FastifyRequest, @Body() body: LoginDto): Promise<TokenResponse> {
-    this.limiter.hit(request.ip);
+  async login(@Req() request: FastifyRequest, @Body() body: LoginDto): Promise<TokenResponse> {
+    await this.limiter.hit(request.ip);
     return this.auth.login(body, clientOf(request));
   }
 
@@ -48,8 +49,15 @@ export class AuthController {
   @ApiUnauthorizedResponse({
     description: 'The refresh token is not valid or has expired, its session has ended, or it was already spent (which ends the session)',
   })
-  refresh(@Req() request: FastifyRequest, @Body() body: RefreshDto): Promise<TokenResponse> {
-    return this.auth.refresh(body.refreshToken, clientOf(request));
+  @ApiTooManyRequestsResponse({ description: 'Too many failed refreshes from this address' })
+  async refresh(@Req() request: FastifyRequest, @Body() body: RefreshDto): Promise<TokenResponse> {
+    await this.limiter.checkRefresh(request.ip);
+    try {
+      return await this.auth.refresh(body.refreshToken, clientOf(request));
+    } catch (error) {
+      if (error instanceof DomainError && error.status === 401) await this.limiter.refreshFailed(request.ip);
+      throw error;
+    }
   }
 
   @Post('logout')
@@ -70,7 +78,7 @@ export class AuthController {
   @ApiAcceptedResponse({ description: 'Always 202; a token is mailed when the account may reset its password' })
   @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
   async requestReset(@Req() request: FastifyRequest, @Body() body: PasswordResetRequestDto): Promise<void> {
-    this.limiter.hit(request.ip);
+    await this.limiter.hit(request.ip);
     await this.resets.request(body.tenant, body.email, clientOf(request));
   }
 
@@ -82,7 +90,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'The reset token is not valid, has expired or was already used' })
   @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
   async confirmReset(@Req() request: FastifyRequest, @Body() body: PasswordResetConfirmDto): Promise<void> {
-    this.limiter.hit(request.ip);
+    await this.limiter.hit(request.ip);
     await this.resets.confirm(body.token, body.newPassword, clientOf(request));
   }
 }

@@ -40,6 +40,8 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY',
   'ER_LOCK_WAIT_TIMEOUT',
   'ER_LOCK_DEADLOCK',
+  // 1047 from a Galera node that is not part of the primary component (or still joining).
+  'ER_UNKNOWN_COM_ERROR',
 ]);
 
 /** TypeORM's own errors for a pool that is closed or not connected. */

@@ -22,8 +22,24 @@ function driverError(error: unknown): { code?: string; errno?: number; message: 
   };
 }
 
+/**
+ * ER_LOCK_DEADLOCK: InnoDB chose this transaction as a deadlock's victim, or (on Galera) it
+ * lost a certification conflict to a transaction committed on another node. Either way it was
+ * rolled back whole, and running it again is the documented remedy.
+ */
+export function isDeadlock(error: unknown): boolean {
+  const driver = driverError(error);
+  return driver !== null && (driver.errno === 1213 || driver.code === 'ER_LOCK_DEADLOCK');
+}
+
+/** Attempts of a transaction that keeps losing deadlocks or certification conflicts. */
+const TRANSACTION_ATTEMPTS = 8;
+
 @Injectable()
 export class Database {
+  /** Transactions run again after a deadlock or a certification conflict, since start. */
+  retries = 0;
+
   private readonly sqlite: boolean;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -37,13 +53,29 @@ export class Database {
 
   /**
    * Runs fn in one transaction. SQLite has a single connection, so its transactions are
-   * queued: interleaving two on one connection would mix their statements.
+   * queued: interleaving two on one connection would mix their statements. On MySQL/MariaDB
+   * a transaction rolled back by a deadlock or a Galera certification conflict (error 1213)
+   * runs again, after a short random pause, so fn must read what it decides on inside the
+   * transaction (every caller does) and keep its side effects until after it returns.
    */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.sqlite) return this.dataSource.transaction(fn);
+    if (!this.sqlite) return this.retryingTransaction(fn);
     const run = this.queue.then(() => this.dataSource.transaction(fn));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async retryingTransaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(fn);
+      } catch (error) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isDeadlock(error)) throw error;
+        this.retries += 1;
+        // Both sides of a conflict retrying in step would meet again: spread them out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+      }
+    }
   }
 
   /** Translates a unique-index violation into the domain's 409; rethrows anything else. */

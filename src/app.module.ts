@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { ProblemsModule } from './problems/problems.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         PlansModule,
         HealthModule,
         ProblemsModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, GracefulShutdown, IdleCollector],
     };

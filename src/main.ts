@@ -1,5 +1,6 @@
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
+import { Metrics } from './metrics/metrics.service.js';
 
 async function main(): Promise<void> {
   try {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
+  await app.get(Metrics).listen();
 }
 
 void main();

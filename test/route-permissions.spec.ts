@@ -30,6 +30,8 @@ describe('route permission declarations', () => {
       'POST /api/v2/auth/password-reset/request',
       'POST /api/v2/auth/password-reset/confirm',
       'GET /health',
+      'GET /health/live',
+      'GET /health/ready',
       'GET /.well-known/jwks.json',
       // The pages behind the problems' type URIs.
       'GET /problems',

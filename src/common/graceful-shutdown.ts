@@ -1,20 +1,29 @@
 import { type BeforeApplicationShutdown, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { AppConfig } from '../config/app-config.js';
+import { Readiness } from '../health/readiness.js';
 
 /** How long in-flight requests get to finish before the remaining connections are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
- * A SIGTERM stops new connections, lets the requests already running finish, and closes
- * the pool only then. Responses sent while draining carry `Connection: close`, so a client's
- * kept-alive connection does not hold the server open once its request is answered.
+ * A SIGTERM first turns readiness off (GET /health/ready answers 503) and, for
+ * SHUTDOWN_DELAY_SECONDS, goes on serving, so a load balancer that probes readiness stops
+ * sending traffic before the listener closes. Then it stops new connections, lets the requests
+ * already running finish, and closes the pool only then. Responses sent while draining carry
+ * `Connection: close`, so a client's kept-alive connection does not hold the server open once
+ * its request is answered.
  */
 @Injectable()
 export class GracefulShutdown implements OnModuleInit, BeforeApplicationShutdown {
   private draining = false;
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly readiness: Readiness,
+    private readonly config: AppConfig,
+  ) {}
 
   private get fastify(): FastifyInstance | undefined {
     return this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
@@ -31,8 +40,11 @@ export class GracefulShutdown implements OnModuleInit, BeforeApplicationShutdown
 
   /** Runs before the database pool closes (onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
+    this.readiness.accepting = false;
     const fastify = this.fastify;
     if (!fastify?.server.listening) return;
+    const delay = this.config.operations.shutdownDelayMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     this.draining = true;
     const server = fastify.server;
     server.closeIdleConnections();

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '../config/app-config.js';
 import { maskEmail } from '../common/masking.js';
@@ -20,7 +20,7 @@ const BACKOFF_MS = 200;
  * server is retried a few times and then logged, and it never fails the request.
  */
 @Injectable()
-export class MailService implements OnModuleDestroy {
+export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
   private readonly transport: Transporter | null;
   private readonly logBodies: boolean;
@@ -50,7 +50,8 @@ export class MailService implements OnModuleDestroy {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has drained (GracefulShutdown), so mail queued by the last requests still goes. */
+  async onApplicationShutdown(): Promise<void> {
     await this.flush();
     this.transport?.close();
   }

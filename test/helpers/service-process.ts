@@ -1,11 +1,69 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { OPERATOR_KEY, TEST_ENCRYPTION_KEY } from './app.js';
 
-/** Builds the service once per test file (tsc), as `npm start` would. */
+/** What the build is made from: every source file's name, size and modification time. */
+function sourceState(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else {
+        const stat = statSync(path);
+        hash.update(`${path} ${stat.size} ${stat.mtimeMs}\n`);
+      }
+    }
+  };
+  walk('src');
+  for (const file of ['ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']) {
+    hash.update(`${file} ${statSync(file).mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Builds the service (tsc), as `npm start` would, unless the build is already of the current
+ * sources. Test files run in parallel workers: one builds while the others wait on a lock
+ * directory, then find the build current, so no process starts from a half-rewritten dist/.
+ */
 export function buildService(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const lock = 'dist/.build-lock';
+  const stampFile = 'dist/.build-stamp';
+  mkdirSync('dist', { recursive: true });
+  const waitStarted = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the longest build is left from a killed run.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && (Date.now() - held.mtimeMs > 300_000 || Date.now() - waitStarted > 300_000)) {
+        rmdirSync(lock, { recursive: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    const state = sourceState();
+    let built = '';
+    try {
+      built = readFileSync(stampFile, 'utf8');
+    } catch {
+      // never built
+    }
+    if (built === state) return;
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    writeFileSync(stampFile, state);
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -12,7 +12,6 @@ import { SigningKey } from './session.entities.js';
 export const JWT_ALGORITHM = 'ES256';
 /** The longest access token lifetime a tenant may set: retired keys stay published this long. */
 const MAX_ACCESS_TTL_MS = 86_400_000;
-const RELOAD_INTERVAL_MS = 5_000;
 
 interface LoadedKey {
   kid: string;
@@ -44,7 +43,6 @@ export interface PublishedKey {
 export class SigningKeysService implements OnModuleInit {
   private keys = new Map<string, LoadedKey>();
   private current: LoadedKey | null = null;
-  private lastReload = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -70,11 +68,16 @@ export class SigningKeysService implements OnModuleInit {
     return jwt.sign(claims, key.privateKey, { algorithm: JWT_ALGORITHM, keyid: key.kid, expiresIn: ttlSeconds });
   }
 
-  /** The public key for a token's kid, reloading once in a while for keys another instance made. */
+  /**
+   * The public key for a token's kid. A kid this instance does not know is looked up by primary
+   * key, and the keys are reloaded only when it exists: a key another instance has just made is
+   * honoured at once, and a made-up kid costs one point read, never a reload.
+   */
   async publicKey(kid: string): Promise<KeyObject | null> {
     const known = this.keys.get(kid);
     if (known) return known.publicKey;
-    if (this.config.auth.jwtPrivateKey !== null || Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return null;
+    if (this.config.auth.jwtPrivateKey !== null) return null;
+    if (!(await this.dataSource.getRepository(SigningKey).existsBy({ id: kid }))) return null;
     await this.reload();
     return this.keys.get(kid)?.publicKey ?? null;
   }
@@ -121,7 +124,6 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   private async reload(): Promise<void> {
-    this.lastReload = Date.now();
     const rows = await this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC' } });
     const keys = new Map<string, LoadedKey>();
     let current: LoadedKey | null = null;

@@ -104,6 +104,7 @@ describe('GET /metrics on METRICS_PORT', () => {
     expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);
     expect(samples.some((s) => s.name === 'nodejs_heap_size_used_bytes')).toBe(true);
     if (useMysql) expect(value(samples, 'identity_db_pool_max')).toBeGreaterThan(0);
+    expect(samples.some((s) => s.name === 'identity_db_transaction_retries_total')).toBe(true);
 
     // Every label value, of every sample, comes from a fixed set.
     const values = new Set(samples.flatMap((s) => Object.values(s.labels)));

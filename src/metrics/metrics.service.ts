@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource, type EntitySubscriberInterface, type InsertEvent } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { AppConfig } from '../config/app-config.js';
+import { Database } from '../database/database.service.js';
 
 /** Methods the API serves; any other verb is counted as OTHER, so a label never holds what a client made up. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -79,6 +80,7 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly dataSource: DataSource,
+    private readonly database: Database,
   ) {
     this.enabled = config.operations.metricsPort !== null;
   }
@@ -127,6 +129,16 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
 
   /** The MySQL/MariaDB pool, read when scraped (SQLite has one connection and no pool). */
   private poolGauges(): void {
+    const database = this.database;
+    new Counter({
+      name: 'identity_db_transaction_retries_total',
+      help: 'Transactions run again after a deadlock or a Galera certification conflict (error 1213)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(database.retries);
+      },
+    });
     const pool = (): MysqlPoolInternals | null => {
       const type = this.dataSource.options.type;
       if (type !== 'mysql' && type !== 'mariadb') return null;

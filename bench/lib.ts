@@ -106,6 +106,8 @@ export interface ServiceOptions {
   /** A directory: the service runs with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
   captureOutput?: boolean;
+  /** More environment for the service (REDIS_URL, METRICS_PORT, …). */
+  env?: Record<string, string>;
 }
 
 /** The service as it ships (bin/serve: dist/src/main.js), LOG_LEVEL=warn, login rate limit out of the way. */
@@ -118,6 +120,7 @@ export function startService(options: ServiceOptions): Promise<Child> {
       ENCRYPTION_KEY,
       LOG_LEVEL: 'warn',
       LOGIN_RATE_LIMIT: '100000',
+      ...options.env,
     },
     probe: '/health',
     nodeArgs: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],

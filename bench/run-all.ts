@@ -12,7 +12,7 @@
  *
  * The environment passes through: BENCH_DURATION, BENCH_USERS_SCALE (users-list runs at full
  * size, 1,000,000 + 4 × 100,000 users, unless told otherwise), BENCH_CONNECTIONS,
- * BENCH_GET_USERS, BENCH_MYSQL_URL, BENCH_BUFFER_POOL_MB, UV_THREADPOOL_SIZE.
+ * BENCH_GET_USERS, BENCH_MYSQL_URL, BENCH_REDIS_URL, BENCH_BUFFER_POOL_MB, UV_THREADPOOL_SIZE.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { CRASHED, DURATION, MYSQL_SERVER, WARMUP_SECONDS, markdownTable, type Figure } from './lib.js';
 
-const BENCHES = ['users-get', 'sessions', 'users-list', 'console'] as const;
+const BENCHES = ['users-get', 'sessions', 'instances', 'users-list', 'console'] as const;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 /** The variables that change what is measured, shown in the command line of the header. */
@@ -35,6 +35,7 @@ const SHOWN_VARIABLES = [
   'BENCH_GET_USERS',
   'BENCH_ONLY',
   'BENCH_MYSQL_URL',
+  'BENCH_REDIS_URL',
   'BENCH_BUFFER_POOL_MB',
   'UV_THREADPOOL_SIZE',
 ];
@@ -144,6 +145,9 @@ function report(outcomes: Outcome[], header: { date: Date; mariadb: string; comm
     '- sessions: logins at twice the libuv threadpool in connections against argon2id verifications at the',
     '  service\'s parameters, as many at a time as the threadpool, in the benchmark process (averaged before and',
     '  after); refresh grants with rotating tokens; `GET /api/v2/me` against the hello-world. SQLite.',
+    '- instances: two services side by side, alike but for one setting, measured in turn twice each and averaged:',
+    '  logins with the per-IP limit in Redis (`REDIS_URL`) against the limit in memory; `GET /api/v2/me` with',
+    '  metrics on (`METRICS_PORT`) against metrics off. SQLite; Redis on the same machine.',
     '- users-list: p99 latency on MariaDB, with the tenant sizes shown in the figures, beside a raw mysql2',
     '  point select\'s p99 at the same concurrency.',
   ];

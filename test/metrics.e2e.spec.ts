@@ -98,7 +98,7 @@ describe('GET /metrics on METRICS_PORT', () => {
     expect(delta('identity_refreshes_total', { result: 'success' })).toBe(1);
     expect(delta('identity_refreshes_total', { result: 'failure' })).toBe(1);
     expect(delta('identity_lockouts_total')).toBe(1);
-    expect(delta('identity_audit_events_total', { action: 'auth.lockout' })).toBe(1);
+    expect(delta('identity_audit_events_total', { action: 'auth.locked_out' })).toBe(1);
     // Default process metrics: memory and event-loop delay.
     expect(value(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);

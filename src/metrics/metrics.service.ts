@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource, type EntitySubscriberInterface, type InsertEvent } from 'typeorm';
+import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { AppConfig } from '../config/app-config.js';
 import { Database } from '../database/database.service.js';
@@ -122,7 +123,7 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
         const action = event.entity?.action;
         if (typeof action !== 'string') return;
         this.auditEvents.inc({ action });
-        if (action === 'auth.lockout') this.lockouts.inc();
+        if (action === ('auth.locked_out' satisfies AuditAction)) this.lockouts.inc();
       },
     };
   }

@@ -26,6 +26,8 @@ const PUBLIC_SAMPLES: Record<string, (c: Context) => Promise<Sample> | Sample> =
   'POST /api/v2/auth/password-reset/confirm': () => ({ url: '/api/v2/auth/password-reset/confirm', body: { token: 'not-a-token', newPassword: 'Whatever-123456' } }),
   'GET /.well-known/jwks.json': () => ({ url: '/.well-known/jwks.json' }),
   'GET /health': () => ({ url: '/health' }),
+  'GET /health/live': () => ({ url: '/health/live' }),
+  'GET /health/ready': () => ({ url: '/health/ready' }),
   'GET /problems': () => ({ url: '/problems' }),
   'GET /problems/:code': () => ({ url: '/problems/validation_failed' }),
 };

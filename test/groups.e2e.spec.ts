@@ -50,6 +50,7 @@ describe('groups and the permission catalogue', () => {
       expect(created.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/),
         name: 'Support',
+        externalId: null,
         description: 'First line',
         permissions: ['users:read', 'users:write'],
         createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),

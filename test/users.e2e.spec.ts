@@ -59,6 +59,7 @@ describe('users (operator)', () => {
       ipWhitelist: ['79.24.241.198', '20.65.174.119'],
       clientTags: ['my_tag'],
       plans: [],
+      enterprise: { employeeNumber: null, costCenter: null, organization: null, division: null, department: null, managerId: null },
       lockedUntil: null,
       lastLoginAt: null,
       lastActionAt: null,

@@ -3,9 +3,12 @@ import type { Permission } from '../auth/permissions.js';
 import { IdColumn, IdPrimaryColumn, TimestampColumn } from '../common/columns.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 
-/** A role: a named set of permissions that users join. Routes arrive with the groups issue. */
+/** A role: a named set of permissions that users join. */
 @Entity('groups')
 @Index('uq_groups_tenant_name', ['tenantId', 'name'], { unique: true })
+@Index('uq_groups_tenant_external_id', ['tenantId', 'externalId'], { unique: true })
+// See User: SQLite's case-insensitive lookups by name, written by hand in its migration.
+@Index('ix_groups_tenant_lower_name', { synchronize: false })
 export class Group {
   @IdPrimaryColumn()
   id!: string;
@@ -20,6 +23,10 @@ export class Group {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
+  /** The group's id in the customer's system (a SCIM client's externalId); unique per tenant when set. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  externalId!: string | null;
+
   @Column({ type: 'varchar', length: 1000, nullable: true })
   description!: string | null;
 
@@ -32,6 +39,10 @@ export class Group {
     },
   })
   permissions!: Permission[];
+
+  /** Bumped on every change, memberships included; the ETag of its SCIM representation. */
+  @Column({ type: 'int', default: 1 })
+  version!: number;
 
   @TimestampColumn()
   createdAt!: Date;

@@ -14,6 +14,7 @@ import { parsePermissions, ungrantable } from './group-permissions.js';
 
 const UNIQUE_RULES: UniqueRule[] = [
   { index: 'uq_groups_tenant_name', column: 'name', code: 'name_taken', detail: 'A group with this name already exists' },
+  { index: 'uq_groups_tenant_external_id', column: 'external_id', code: 'external_id_taken', detail: 'A group with this externalId already exists' },
 ];
 
 function checkGrantable(ctx: TenantContext, before: readonly Permission[], after: readonly Permission[]): void {
@@ -53,8 +54,10 @@ export class GroupsService {
       id: newId(),
       tenantId: ctx.tenantId,
       name: input.name,
+      externalId: input.externalId ?? null,
       description: input.description ?? null,
       permissions,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     } satisfies Omit<Group, 'tenant'>);
@@ -81,11 +84,20 @@ export class GroupsService {
         }
         if (input.name !== undefined) group.name = input.name;
         if (input.description !== undefined) group.description = input.description;
+        if (input.externalId !== undefined) group.externalId = input.externalId;
         group.updatedAt = new Date();
+        group.version += 1;
         await manager.update(
           Group,
           { id: group.id, tenantId: ctx.tenantId },
-          { name: group.name, description: group.description, permissions: group.permissions, updatedAt: group.updatedAt },
+          {
+            name: group.name,
+            externalId: group.externalId,
+            description: group.description,
+            permissions: group.permissions,
+            version: group.version,
+            updatedAt: group.updatedAt,
+          },
         );
         await this.audit.recordFor(manager, ctx, 'group.updated', { type: 'group', id: group.id });
         return group;

@@ -24,6 +24,11 @@ import { Tenant } from '../tenants/tenant.entity.js';
 @Index('ix_users_tenant_active_created', ['tenantId', 'active', 'createdAt', 'id'])
 @Index('ix_users_tenant_admin_created', ['tenantId', 'admin', 'createdAt', 'id'])
 @Index('ix_users_tenant_plan_admin_created', ['tenantId', 'planAdmin', 'createdAt', 'id'])
+@Index('ix_users_manager', ['managerId'])
+// SQLite compares case-insensitively through lower(name) (its name index is binary), and
+// MariaDB through ix_users_tenant_name's case-insensitive collation; the expression index is
+// written by hand in the SQLite migration, so the schema builder must leave it alone.
+@Index('ix_users_tenant_lower_name', { synchronize: false })
 export class User {
   @IdPrimaryColumn()
   id!: string;
@@ -107,6 +112,33 @@ export class User {
 
   @TimestampColumn({ nullable: true })
   lockedUntil!: Date | null;
+
+  /*
+   * The enterprise extension of SCIM (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User),
+   * shown as `enterprise` through /api/v2.
+   */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  employeeNumber!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  costCenter!: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  organization!: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  division!: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  department!: string | null;
+
+  /** Another user of the same tenant (checked on write); cleared when that user is deleted. */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  managerId!: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'manager_id', foreignKeyConstraintName: 'fk_users_manager' })
+  manager?: User;
 
   /** Consecutive failed logins, for the tenant's lockout threshold. */
   @Column({ type: 'int' })

@@ -239,6 +239,12 @@ export class UsersService {
       canViewMaskedData: false,
       onlySeesReadable: false,
       sessionsLimit: null,
+      employeeNumber: null,
+      costCenter: null,
+      organization: null,
+      division: null,
+      department: null,
+      managerId: null,
       passwordHash,
       version: 1,
       lastLoginAt: null,
@@ -247,13 +253,14 @@ export class UsersService {
       failedLogins: 0,
       createdAt: now,
       updatedAt: now,
-    } satisfies Omit<User, 'tenant'>);
+    } satisfies Omit<User, 'tenant' | 'manager'>);
     Object.assign(user, this.scalarChanges(input));
     let loaded: UserWithRelations;
     try {
       loaded = await this.db.transaction(async (manager) => {
         const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
         assertMayGrant(ctx, input, null, new Set(), groups);
+        await this.requireManager(manager, ctx.tenantId, user.id, user.managerId);
         await manager.insert(User, user);
         await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
         await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
@@ -281,14 +288,23 @@ export class UsersService {
         if (changesStanding(input, current!, groups?.map((g) => g.id))) assertMayActOn(ctx, user, current!.groups);
         await assertKeepsAnAdmin(manager, user, input);
         const now = new Date();
+        const wasActive = user.active;
         const changes: Partial<User> = { ...this.scalarChanges(input), version: user.version + 1, updatedAt: now };
         if (passwordHash !== undefined) changes.passwordHash = passwordHash;
+        if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
         await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
         Object.assign(user, changes);
         await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
         // Setting the password ends the user's sessions, whoever sets it.
         if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
-        await this.audit.recordFor(manager, ctx, 'user.updated', { type: 'user', id: user.id });
+        // `active` sent with a new value is the deactivate or reactivate action: the same
+        // session effects and the same event (SCIM's `active: false` arrives here).
+        const standing = changes.active !== undefined && changes.active !== wasActive ? (changes.active ? 'reactivate' : 'deactivate') : null;
+        if (standing === 'deactivate') await this.deactivated(manager, user.id);
+        const onlyStanding = standing !== null && Object.entries(input).every(([key, value]) => key === 'active' || value === undefined);
+        const target = { type: 'user', id: user.id } as const;
+        if (!onlyStanding) await this.audit.recordFor(manager, ctx, 'user.updated', target);
+        if (standing) await this.audit.recordFor(manager, ctx, AUDIT_ACTION[standing]!, target);
         return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
       });
     } catch (error) {
@@ -369,12 +385,20 @@ export class UsersService {
     });
   }
 
+  /**
+   * What deactivating does besides clearing `active`, for the action and for `active: false`
+   * sent to PUT/PATCH (SCIM's deprovisioning) alike: the sessions end; the API key stays but is
+   * refused while the user is inactive.
+   */
+  private async deactivated(manager: EntityManager, userId: string): Promise<void> {
+    await this.sessionRevoker?.endSessions(manager, userId, 'deactivated');
+  }
+
   /** The columns an action changes, after doing its session side effects; null = none. */
   private async actionChanges(manager: EntityManager, user: User, action: UserAction): Promise<Partial<User> | null> {
     switch (action) {
       case 'deactivate':
-        // The sessions end; the API key stays but is refused while the user is inactive.
-        if (user.active) await this.sessionRevoker?.endSessions(manager, user.id, 'deactivated');
+        if (user.active) await this.deactivated(manager, user.id);
         return user.active ? { active: false } : null;
       case 'reactivate':
         return user.active ? null : { active: true };
@@ -455,6 +479,12 @@ export class UsersService {
     if (input.email !== undefined) changes.email = canonicalEmail(input.email);
     if (input.phone !== undefined) changes.phone = input.phone;
     if (input.sessionsLimit !== undefined) changes.sessionsLimit = input.sessionsLimit;
+    const enterprise = input.enterprise ?? {};
+    for (const field of ['employeeNumber', 'costCenter', 'organization', 'division', 'department'] as const) {
+      const value = enterprise[field];
+      if (value !== undefined) changes[field] = value;
+    }
+    if (enterprise.managerId !== undefined) changes.managerId = enterprise.managerId === null ? null : enterprise.managerId.toLowerCase();
     for (const flag of STANDING_FLAGS) {
       const value = input[flag];
       if (value !== undefined) changes[flag] = value;
@@ -528,6 +558,15 @@ export class UsersService {
     if (!isNew) await manager.delete(UserPlan, { tenantId, userId });
     const rows = [...wanted].map(([planId, validTo]) => ({ userId, planId, tenantId, validFrom: since.get(planId) ?? now, validTo }));
     if (rows.length) await manager.insert(UserPlan, rows);
+  }
+
+  /** A manager is another user of the same tenant. */
+  private async requireManager(manager: EntityManager, tenantId: string, userId: string, managerId: string | null): Promise<void> {
+    if (managerId === null) return;
+    const field = 'enterprise.managerId';
+    if (managerId === userId) throw DomainError.validation([{ field, message: 'a user cannot be its own manager' }]);
+    const found = await manager.findOne(User, { select: { id: true }, where: { tenantId, id: managerId } });
+    if (!found) throw DomainError.validation([{ field, message: 'no user with this id in the tenant' }]);
   }
 
   private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {

@@ -23,6 +23,13 @@ export class CreateGroupDto {
   @MaxLength(200)
   name!: string;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 255, description: 'Id in the customer system (SCIM externalId); unique per tenant, compared exactly' })
+  @IsNullable()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  externalId?: string | null;
+
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1000 })
   @IsNullable()
   @IsString()
@@ -46,6 +53,13 @@ export class UpdateGroupDto {
   @MaxLength(200)
   name?: string;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 255, description: 'Id in the customer system (SCIM externalId); unique per tenant, compared exactly' })
+  @IsNullable()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  externalId?: string | null;
+
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1000, description: 'null clears it' })
   @IsNullable()
   @IsString()
@@ -63,6 +77,7 @@ export class UpdateGroupDto {
 export class GroupResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
+  @ApiProperty({ type: String, nullable: true }) externalId!: string | null;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty({ type: [String], enum: PERMISSIONS, enumName: 'Permission', description: 'In catalogue order' }) permissions!: Permission[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -73,6 +88,7 @@ export function toGroupResponse(group: Group): GroupResponse {
   return {
     id: group.id,
     name: group.name,
+    externalId: group.externalId,
     description: group.description,
     permissions: PERMISSIONS.filter((p) => group.permissions.includes(p)),
     createdAt: group.createdAt.toISOString(),

@@ -29,6 +29,15 @@ export class UserPlanAssignment {
   @ApiProperty({ description: "validFrom has passed and validTo is today's UTC date or later" }) active!: boolean;
 }
 
+export class UserEnterprise {
+  @ApiProperty({ type: String, nullable: true }) employeeNumber!: string | null;
+  @ApiProperty({ type: String, nullable: true }) costCenter!: string | null;
+  @ApiProperty({ type: String, nullable: true }) organization!: string | null;
+  @ApiProperty({ type: String, nullable: true }) division!: string | null;
+  @ApiProperty({ type: String, nullable: true }) department!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Another user of the tenant' }) managerId!: string | null;
+}
+
 export class UserResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
@@ -57,6 +66,11 @@ export class UserResponse {
   @ApiProperty({ type: [String], description: 'Each entry is *** unless the caller may view masked data' }) ipWhitelist!: string[];
   @ApiProperty({ type: [String] }) clientTags!: string[];
   @ApiProperty({ type: [UserPlanAssignment] }) plans!: UserPlanAssignment[];
+  @ApiProperty({
+    type: UserEnterprise,
+    description: 'The enterprise extension of SCIM (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)',
+  })
+  enterprise!: UserEnterprise;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lockedUntil!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastLoginAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastActionAt!: string | null;
@@ -130,6 +144,14 @@ export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now
       validTo: p.validTo,
       active: p.validFrom.getTime() <= now.getTime() && (p.validTo === null || p.validTo >= today),
     })),
+    enterprise: {
+      employeeNumber: user.employeeNumber,
+      costCenter: user.costCenter,
+      organization: user.organization,
+      division: user.division,
+      department: user.department,
+      managerId: user.managerId,
+    },
     lockedUntil: iso(user.lockedUntil),
     lastLoginAt: iso(user.lastLoginAt),
     lastActionAt: iso(user.lastActionAt),

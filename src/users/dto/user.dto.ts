@@ -92,6 +92,44 @@ export class PlanAssignmentDto {
   validTo?: string | null;
 }
 
+/** The enterprise extension of SCIM (RFC 7643 section 4.3), also readable and writable here. */
+export class EnterpriseInputDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100 })
+  @Nullable()
+  @IsString()
+  @MaxLength(100)
+  employeeNumber?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100 })
+  @Nullable()
+  @IsString()
+  @MaxLength(100)
+  costCenter?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200 })
+  @Nullable()
+  @IsString()
+  @MaxLength(200)
+  organization?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200 })
+  @Nullable()
+  @IsString()
+  @MaxLength(200)
+  division?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200 })
+  @Nullable()
+  @IsString()
+  @MaxLength(200)
+  department?: string | null;
+
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Id of another user of the tenant' })
+  @Nullable()
+  @IsUUID()
+  managerId?: string | null;
+}
+
 const Flag = (description?: string): PropertyDecorator =>
   applyDecorators(ApiPropertyOptional({ type: Boolean, description }), Optional(), IsBoolean());
 
@@ -210,6 +248,12 @@ export class UserInputDto {
   @ValidateNested({ each: true })
   @Type(() => PlanAssignmentDto)
   plans?: PlanAssignmentDto[];
+
+  @ApiPropertyOptional({ type: EnterpriseInputDto, description: 'Only the fields sent change' })
+  @Optional()
+  @ValidateNested()
+  @Type(() => EnterpriseInputDto)
+  enterprise?: EnterpriseInputDto;
 
   @ApiPropertyOptional({ writeOnly: true, maxLength: PASSWORD_MAX_LENGTH, description: "At least the tenant's passwordMinLength" })
   @Optional()

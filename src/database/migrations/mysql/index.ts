@@ -2,5 +2,6 @@ import { Init1795436139379 } from './1795436139379-Init.js';
 import { Users1795436476559 } from './1795436476559-Users.js';
 import { Sessions1795437550521 } from './1795437550521-Sessions.js';
 import { AuditActionNames1796032537361 } from './1796032537361-AuditActionNames.js';
+import { Scim1796033777544 } from './1796033777544-Scim.js';
 
-export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361];
+export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544];

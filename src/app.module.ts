@@ -14,6 +14,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { ProblemsModule } from './problems/problems.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         UsersModule,
         GroupsModule,
         PlansModule,
+        ScimModule,
         HealthModule,
         ProblemsModule,
         MetricsModule,

@@ -5,6 +5,11 @@
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, title: 'Bad request' },
   tenant_header_required: { status: 400, title: 'X-Tenant-Id header required' },
+  invalid_filter: { status: 400, title: 'Invalid filter' },
+  invalid_path: { status: 400, title: 'Invalid path' },
+  no_target: { status: 400, title: 'No target' },
+  invalid_value: { status: 400, title: 'Invalid value' },
+  mutability: { status: 400, title: 'Attribute is read-only' },
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
   unauthenticated: { status: 401, title: 'Authentication required' },
   otp_required: { status: 401, title: 'One-time password required' },

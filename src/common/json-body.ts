@@ -19,12 +19,13 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 /**
  * JSON is the only body the API reads: Fastify's own JSON parser (prototype poisoning
  * refused), with the nesting limit, and no other parser. A form-encoded or text body is
- * then a 415, as is anything else that is not JSON.
+ * then a 415, as is anything else that is not JSON. SCIM clients label the same JSON
+ * application/scim+json (RFC 7644).
  */
 export function acceptJsonOnly(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  fastify.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string' }, (request, body, done) => {
     void parse(request, String(body), (error: Error | null, value?: unknown) => {
       if (error) return done(error, undefined);
       if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return done(new DomainError('bad_request', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);

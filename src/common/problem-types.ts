@@ -8,6 +8,13 @@ import { ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 export const PROBLEM_MEANINGS: Record<ErrorCode, string> = {
   bad_request:
     'The request is malformed: a body that is not JSON or nests deeper than 32 levels, or a malformed header such as If-Match. Fix the request as `detail` says and send it again.',
+  invalid_filter:
+    'A SCIM `filter` (or a value filter in a PATCH path) does not parse, names an attribute the server does not hold, compares a type the wrong way, is too long or too deep, or compares a masked attribute other than whole (`eq`, `ne`, `pr`) for a caller that sees masked data. SCIM answers it as 400 `invalidFilter`.',
+  invalid_path: 'A SCIM PATCH `path` names no attribute the server holds, or is malformed. SCIM answers it as 400 `invalidPath`.',
+  no_target: 'A SCIM PATCH operation has no target: a `remove` without a `path`, or a filter that selects nothing to replace. SCIM answers it as 400 `noTarget`.',
+  invalid_value:
+    'A SCIM request carries a value the server cannot take: a required attribute missing, an unknown attribute, a wrong type, an unknown member, a query parameter that is not an integer. SCIM answers it as 400 `invalidValue`.',
+  mutability: 'A SCIM request tries to change a read-only attribute (`id`, `meta`, a user\'s `groups`). SCIM answers it as 400 `mutability`.',
   tenant_header_required:
     'The operator called a tenant-scoped route without naming the tenant. Send `X-Tenant-Id` with the tenant\'s id or slug.',
   invalid_credentials:

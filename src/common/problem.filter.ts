@@ -1,5 +1,6 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_FORMAT, type ErrorFormat } from './error-format.js';
 import { DomainError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from './errors.js';
 import { problemType } from './problem-types.js';
 
@@ -70,6 +71,8 @@ function isUnavailable(error: unknown): boolean {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
+  constructor(@Optional() @Inject(ERROR_FORMAT) private readonly format?: ErrorFormat) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
@@ -78,6 +81,14 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= 500) {
       const err = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({ err: { type: err.name, message: err.message, stack: err.stack }, requestId: request.id }, 'request failed');
+    }
+    if (this.format?.claims(request.url)) {
+      const { status, contentType, body } = this.format.render({ ...problem, code: problem.code as ErrorCode });
+      void reply
+        .status(status)
+        .headers({ 'content-type': contentType, 'x-request-id': String(request.id), ...headers })
+        .send(JSON.stringify(body));
+      return;
     }
     void reply
       .status(problem.status)

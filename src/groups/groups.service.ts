@@ -5,12 +5,30 @@ import type { Permission } from '../auth/permissions.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
+import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
 import { User } from '../users/user.entity.js';
 import type { CreateGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { Group } from './group.entity.js';
 import { parsePermissions, ungrantable } from './group-permissions.js';
+import { type GroupMember, GroupsRepository, type GroupSearch } from './groups.repository.js';
+
+
+/**
+ * A change to a group's members, applied in this order: `replace` (the whole set) when given,
+ * then `add`, then `remove`. Ids are user ids of the tenant.
+ */
+export interface MembershipChange {
+  replace?: string[];
+  add?: string[];
+  remove?: string[];
+}
+
+export interface GroupWriteOptions {
+  members?: MembershipChange;
+  ifMatch?: IfMatch;
+}
 
 const UNIQUE_RULES: UniqueRule[] = [
   { index: 'uq_groups_tenant_name', column: 'name', code: 'name_taken', detail: 'A group with this name already exists' },
@@ -33,7 +51,24 @@ export class GroupsService {
     private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly audit: AuditService,
+    private readonly repository: GroupsRepository,
   ) {}
+
+  /** The groups matching a condition, a page by offset, and how many match in all. */
+  async search(ctx: TenantContext, search: GroupSearch): Promise<{ groups: Group[]; total: number }> {
+    const rows = await this.repository.search(ctx.tenantId, search);
+    const complete = rows.length < search.limit && (rows.length > 0 || search.offset === 0);
+    const total = complete ? search.offset + rows.length : await this.repository.count(ctx.tenantId, search.where);
+    return { groups: rows, total };
+  }
+
+  /** The members of these groups of the tenant (id and name), by group. */
+  async membersOf(ctx: TenantContext, groupIds: string[]): Promise<Map<string, GroupMember[]>> {
+    const byGroup = new Map<string, GroupMember[]>(groupIds.map((id) => [id, []]));
+    if (!groupIds.length) return byGroup;
+    for (const member of await this.repository.members(ctx.tenantId, groupIds)) byGroup.get(member.groupId)?.push(member);
+    return byGroup;
+  }
 
   async get(ctx: TenantContext, id: string): Promise<Group> {
     return this.find(this.dataSource.manager, ctx.tenantId, id);
@@ -46,7 +81,7 @@ export class GroupsService {
     return { groups: rows, nextCursor };
   }
 
-  async create(ctx: TenantContext, input: CreateGroupDto): Promise<Group> {
+  async create(ctx: TenantContext, input: CreateGroupDto, members: string[] = []): Promise<Group> {
     const permissions = parsePermissions(input.permissions ?? []);
     checkGrantable(ctx, [], permissions);
     const now = new Date();
@@ -64,6 +99,7 @@ export class GroupsService {
     try {
       await this.db.transaction(async (manager) => {
         await manager.insert(Group, group);
+        await this.changeMembers(manager, ctx, group, { replace: members }, group.createdAt);
         await this.audit.recordFor(manager, ctx, 'group.created', { type: 'group', id: group.id });
       });
     } catch (error) {
@@ -73,11 +109,12 @@ export class GroupsService {
   }
 
   /** Only the fields sent change; a new permission set replaces the old one whole. */
-  async update(ctx: TenantContext, id: string, input: UpdateGroupDto): Promise<Group> {
+  async update(ctx: TenantContext, id: string, input: UpdateGroupDto, options: GroupWriteOptions = {}): Promise<Group> {
     const permissions = input.permissions === undefined ? undefined : parsePermissions(input.permissions);
     try {
       return await this.db.transaction(async (manager) => {
         const group = await this.find(manager, ctx.tenantId, id, 'pessimistic_write');
+        checkVersion(options.ifMatch, group.version);
         if (permissions !== undefined) {
           checkGrantable(ctx, group.permissions, permissions);
           group.permissions = permissions;
@@ -86,6 +123,7 @@ export class GroupsService {
         if (input.description !== undefined) group.description = input.description;
         if (input.externalId !== undefined) group.externalId = input.externalId;
         group.updatedAt = new Date();
+        if (options.members) await this.changeMembers(manager, ctx, group, options.members, group.updatedAt);
         group.version += 1;
         await manager.update(
           Group,
@@ -111,9 +149,10 @@ export class GroupsService {
    * The memberships go with the group (user_groups cascades from groups). The members'
    * representation loses the group, so their version moves on and a stale If-Match fails.
    */
-  async remove(ctx: TenantContext, id: string): Promise<void> {
+  async remove(ctx: TenantContext, id: string, ifMatch?: IfMatch): Promise<void> {
     await this.db.transaction(async (manager) => {
       const group = await this.find(manager, ctx.tenantId, id);
+      checkVersion(ifMatch, group.version);
       // Users first, then the group: the order in which a user update takes its locks.
       await manager
         .createQueryBuilder()
@@ -130,6 +169,37 @@ export class GroupsService {
     });
   }
 
+
+  /**
+   * Applies a membership change inside the caller's transaction, in a few statements whatever
+   * its size. Putting users into a group is granting them its permissions: a caller that is
+   * neither the operator nor an admin may do it only with a group whose permissions it holds
+   * (the privilege guard of group grants). Unknown users are a 400 invalid_value.
+   */
+  private async changeMembers(manager: EntityManager, ctx: TenantContext, group: Group, change: MembershipChange, now: Date): Promise<void> {
+    const ids = (list: string[] | undefined) => [...new Set((list ?? []).map((id) => id.toLowerCase()))];
+    const replace = change.replace === undefined ? undefined : ids(change.replace);
+    const add = ids(change.add);
+    const remove = new Set(ids(change.remove));
+    const current = new Set(await this.repository.memberIds(ctx.tenantId, group.id, manager));
+    const wanted = new Set(replace ?? current);
+    for (const id of add) wanted.add(id);
+    for (const id of remove) wanted.delete(id);
+    const added = [...wanted].filter((id) => !current.has(id));
+    const removed = [...current].filter((id) => !wanted.has(id));
+    if (!added.length && !removed.length) return;
+    if (added.length) {
+      const malformed = added.find((id) => !isUuid(id));
+      if (malformed !== undefined) throw new DomainError('invalid_value', `members: ${malformed.slice(0, 64)} is not a user id`);
+      checkGrantable(ctx, [], group.permissions);
+      const known = await this.repository.existingUserIds(ctx.tenantId, added, manager);
+      const unknown = added.find((id) => !known.has(id));
+      if (unknown !== undefined) throw new DomainError('invalid_value', `members: no user ${unknown} in the tenant`);
+      await this.repository.addMembers(ctx.tenantId, group.id, added, manager);
+    }
+    if (removed.length) await this.repository.removeMembers(ctx.tenantId, group.id, removed, manager);
+    await this.repository.touchUsers(ctx.tenantId, [...added, ...removed], now, manager);
+  }
 
   private async find(manager: EntityManager, tenantId: string, id: string, lock?: RowLock): Promise<Group> {
     if (!isUuid(id)) throw DomainError.notFound('Group');

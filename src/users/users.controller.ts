@@ -16,10 +16,11 @@ import type { FastifyReply } from 'fastify';
 import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
+import { parseIfMatch } from '../common/if-match.js';
 import { toUserResponse, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
 import { UserInputDto } from './dto/user.dto.js';
 import { UsersQueryDto } from './dto/users-query.dto.js';
-import { type IfMatch, USER_ACTIONS, type UserAction, type UserRef, UsersService } from './users.service.js';
+import { USER_ACTIONS, type UserAction, type UserRef, UsersService } from './users.service.js';
 
 class UserPageMeta {
   @ApiProperty() limit!: number;
@@ -35,26 +36,6 @@ class ApiKeyResponse {
 class UserPage {
   @ApiProperty({ type: [UserResponse] }) data!: UserResponse[];
   @ApiProperty({ type: UserPageMeta }) meta!: UserPageMeta;
-}
-
-/**
- * If-Match as RFC 9110 writes it: `*`, or entity tags in double quotes (`"3"`, `"3", "4"`).
- * A bare `3`, as people type it with curl, is taken as the tag `"3"`. Weak tags (`W/"3"`)
- * never match: If-Match compares strongly. Anything else is refused with how to write it.
- */
-export function parseIfMatch(header: string | undefined): IfMatch {
-  if (header === undefined || header.trim() === '') return undefined;
-  if (header.trim() === '*') return '*';
-  const tags: string[] = [];
-  for (const part of header.split(',')) {
-    const tag = part.trim();
-    if (tag === '' || /^W\/"[^"]*"$/.test(tag)) continue;
-    const quoted = /^"([^"]*)"$/.exec(tag);
-    if (quoted) tags.push(quoted[1]!);
-    else if (/^[!#-~]+$/.test(tag) && !tag.includes('"')) tags.push(tag);
-    else throw new DomainError('bad_request', 'If-Match must be * or the ETag as the ETag header sends it, in double quotes: If-Match: "3"');
-  }
-  return tags;
 }
 
 function parseAction(action: string): UserAction {

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { CursorSeal } from '../common/cursor.js';
 import { canonicalEmail } from '../common/email.js';
+import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { DomainError, type FieldError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
 import { isMaskedEmail, isMaskedPhone, MASKED_IP_ENTRY, maskEmail, maskPhone } from '../common/masking.js';
@@ -23,6 +24,8 @@ import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker
 import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
+import { UsersRepository, type UserSearch } from './users.repository.js';
+import { comparedFields } from '../database/condition.js';
 
 const UNIQUE_RULES: UniqueRule[] = [
   { index: 'uq_users_tenant_email', column: 'email', code: 'email_taken', detail: 'A user with this email already exists' },
@@ -33,8 +36,7 @@ const UNIQUE_RULES: UniqueRule[] = [
 /** A user named by the URL: /users/{id} or /users/external/{externalId}. */
 export type UserRef = { id: string } | { externalId: string };
 
-/** Parsed If-Match: '*' or the entity tags' values; undefined when the header is absent. */
-export type IfMatch = '*' | string[] | undefined;
+export type { IfMatch } from '../common/if-match.js';
 
 /** Actions of POST /users/{id}/actions/{action} that answer the user (users:write). */
 export const USER_ACTIONS = [
@@ -67,6 +69,21 @@ export interface UserListQuery {
   sort: UserSort;
   count: boolean;
   filter: UsersFilter;
+}
+
+/**
+ * Fields masked for a viewer that may not see personal data in clear. Such a viewer may find
+ * a user by the whole value (eq, ne) or ask whether there is one (pr), but not compare,
+ * order or search inside it (sw "a", gt "m"…), which would spell the value out a letter at a
+ * time. `userName` is the email for a user without a username, so it counts as masked too.
+ */
+const MASKED_FIELDS = new Set(['email', 'phone', 'userName']);
+const MASKED_OPS = new Set(['eq', 'ne', 'pr']);
+
+export interface UserSearchPage {
+  users: UserWithRelations[];
+  /** How many users match, whatever the page. */
+  total: number;
 }
 
 export interface UserPage {
@@ -171,6 +188,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     encryption: EncryptionKey,
+    private readonly repository: UsersRepository,
     @Optional() @Inject(USER_SESSION_REVOKER) private readonly sessionRevoker?: UserSessionRevoker,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'users list');
@@ -211,6 +229,23 @@ export class UsersService {
     const nextCursor = rows.length > query.limit && last ? this.cursors.seal([query.sort, key.value(last), last.id]) : null;
     const users = await this.withRelations(manager, ctx.tenantId, page);
     return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
+  }
+
+  /**
+   * The users matching a condition (SCIM's filters), a page of them by offset, and how many
+   * match in all. The count costs a second query only when the page is full.
+   */
+  async search(ctx: TenantContext, search: UserSearch): Promise<UserSearchPage> {
+    if (!seesMaskedData(ctx.principal)) {
+      const probe = comparedFields(search.where).find(({ field, op }) => MASKED_FIELDS.has(field) && !MASKED_OPS.has(op));
+      if (probe) throw new DomainError('invalid_filter', `${probe.field} is masked for this caller: only eq, ne and pr apply to it`);
+      if (search.sort && MASKED_FIELDS.has(search.sort.field)) throw new DomainError('invalid_value', `${search.sort.field} is masked for this caller and cannot order the results`);
+    }
+    const manager = this.dataSource.manager;
+    const rows = await this.repository.search(ctx.tenantId, search, manager);
+    const complete = rows.length < search.limit && (rows.length > 0 || search.offset === 0);
+    const total = complete ? search.offset + rows.length : await this.repository.count(ctx.tenantId, search.where, manager);
+    return { users: await this.withRelations(manager, ctx.tenantId, rows), total };
   }
 
   async create(ctx: TenantContext, sent: UserInputDto): Promise<UserWithRelations> {
@@ -642,12 +677,5 @@ export class UsersService {
   /** The users with the rows hanging off them, for a response (one query; see user-rows.ts). */
   private withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
     return loadRelations(manager, tenantId, users);
-  }
-}
-
-function checkVersion(ifMatch: IfMatch, version: number): void {
-  if (ifMatch === undefined || ifMatch === '*') return;
-  if (!ifMatch.includes(String(version))) {
-    throw new DomainError('precondition_failed', `If-Match does not match the current version "${version}"`);
   }
 }

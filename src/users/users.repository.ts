@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
+import { hydrate } from '../database/fast-query.js';
+import { User } from './user.entity.js';
+
+/** A page of users matching a condition, in a stable order. */
+export interface UserSearch {
+  where: Condition;
+  /** A field of USER_FIELDS; ties (and no sort) go by creation, then id. */
+  sort?: { field: string; descending: boolean };
+  offset: number;
+  limit: number;
+}
+
+const text = (column: string, mode: FieldSql['text'], nullable = true): FieldSql => ({ type: 'text', column, text: mode, nullable });
+
+/**
+ * The user fields a condition may name, as columns of `users u`. `userName` is the sign-in
+ * name SCIM shows: the username, or the email when there is none. Its `eq` is written as two
+ * index lookups, (tenant, username) and (tenant, email), so it is one seek on either
+ * database whatever the tenant's size.
+ */
+function userTable(dialect: Dialect, tenantId: string, quote: (name: string) => string): TableSql {
+  const exactOnMysql = (value: string, params: unknown[]): string => {
+    if (dialect !== 'mysql') return '';
+    params.push(value);
+    return ' AND CAST(COALESCE(u.username, u.email) AS BINARY) = CAST(? AS BINARY)';
+  };
+  return {
+    fields: {
+      id: text('u.id', 'lower', false),
+      externalId: text('u.external_id', 'exact'),
+      userName: {
+        ...text('COALESCE(u.username, u.email)', 'lower', false),
+        eq: (value, params) => {
+          params.push(tenantId, value, tenantId, value);
+          const either = '((u.tenant_id = ? AND u.username = ?) OR (u.tenant_id = ? AND u.username IS NULL AND u.email = ?))';
+          return `(${either}${exactOnMysql(value, params)})`;
+        },
+      },
+      username: text('u.username', 'lower'),
+      email: text('u.email', 'lower', false),
+      name: text('u.name', 'fold', false),
+      firstName: text('u.first_name', 'fold'),
+      lastName: text('u.last_name', 'fold'),
+      phone: text('u.phone', 'exact'),
+      active: { type: 'boolean', column: 'u.active', nullable: false },
+      createdAt: { type: 'timestamp', column: 'u.created_at', nullable: false },
+      updatedAt: { type: 'timestamp', column: 'u.updated_at', nullable: false },
+      version: { type: 'integer', column: 'u.version', nullable: false },
+      employeeNumber: text('u.employee_number', 'exact'),
+      costCenter: text('u.cost_center', 'fold'),
+      organization: text('u.organization', 'fold'),
+      division: text('u.division', 'fold'),
+      department: text('u.department', 'fold'),
+      managerId: text('u.manager_id', 'lower'),
+    },
+    relations: {
+      groups: {
+        open: (params) => {
+          params.push(tenantId);
+          return `EXISTS (SELECT 1 FROM user_groups ug JOIN ${quote('groups')} g ON g.id = ug.group_id WHERE ug.tenant_id = ? AND ug.user_id = u.id AND `;
+        },
+        fields: { id: text('g.id', 'lower', false), name: text('g.name', 'fold', false) },
+      },
+    },
+  };
+}
+
+/** Fields a page may be sorted by; ties go by creation, then id. */
+export const USER_SORT_FIELDS = ['id', 'externalId', 'userName', 'email', 'name', 'firstName', 'lastName', 'createdAt', 'updatedAt', 'employeeNumber', 'department'] as const;
+
+/**
+ * Reads over the users table that take a condition. Every method takes the tenant first, and
+ * every statement starts from `u.tenant_id = ?`; conditions are compiled to parameters, never
+ * spliced into the SQL.
+ */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get dialect(): Dialect {
+    return this.dataSource.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
+  }
+
+  /** The WHERE clause (after `WHERE`) and its parameters, the tenant first. */
+  whereSql(tenantId: string, where: Condition): { sql: string; params: unknown[] } {
+    const params: unknown[] = [tenantId];
+    const table = userTable(this.dialect, tenantId, (name) => this.dataSource.driver.escape(name));
+    const condition = compileCondition(where, table, this.dialect, params);
+    return { sql: `u.tenant_id = ? AND ${condition}`, params };
+  }
+
+  /** The SELECT a search runs, for EXPLAIN and for tests of what reaches the database. */
+  searchSql(tenantId: string, search: UserSearch): { sql: string; params: unknown[] } {
+    const { sql: where, params } = this.whereSql(tenantId, search.where);
+    const metadata = this.dataSource.getMetadata(User);
+    const escape = (name: string) => this.dataSource.driver.escape(name);
+    const columns = metadata.columns.map((c) => `u.${escape(c.databaseName)} AS ${escape(c.databaseName)}`).join(', ');
+    const direction = search.sort?.descending ? 'DESC' : 'ASC';
+    let order = `u.created_at ${direction}, u.id ${direction}`;
+    if (search.sort) {
+      const field = userTable(this.dialect, tenantId, escape).fields[search.sort.field];
+      if (!field || !(USER_SORT_FIELDS as readonly string[]).includes(search.sort.field)) throw new Error(`users cannot be sorted by ${search.sort.field}`);
+      const column = field.text === 'fold' && this.dialect === 'sqlite' ? `LOWER(${field.column})` : field.column;
+      // Absent values last, whichever the direction.
+      order = `(${field.column} IS NULL) ASC, ${column} ${direction}, ${order}`;
+    }
+    const limit = Math.max(0, Math.trunc(search.limit));
+    const offset = Math.max(0, Math.trunc(search.offset));
+    return { sql: `SELECT ${columns} FROM users u WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params };
+  }
+
+  async search(tenantId: string, search: UserSearch, manager: EntityManager = this.dataSource.manager): Promise<User[]> {
+    if (search.limit <= 0) return [];
+    const { sql, params } = this.searchSql(tenantId, search);
+    const rows = (await manager.query(sql, params)) as Record<string, unknown>[];
+    const metadata = this.dataSource.getMetadata(User);
+    return rows.map((row) => hydrate(metadata, row, new User()));
+  }
+
+  async count(tenantId: string, where: Condition, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const { sql, params } = this.whereSql(tenantId, where);
+    const [row] = (await manager.query(`SELECT COUNT(*) AS n FROM users u WHERE ${sql}`, params)) as { n: number | string }[];
+    return Number(row?.n ?? 0);
+  }
+}

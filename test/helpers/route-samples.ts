@@ -84,7 +84,40 @@ export const SAMPLES: Record<string, (f: Fixtures) => Promise<Sample> | Sample> 
   'DELETE /api/v2/me/tfa': () => ({ url: '/api/v2/me/tfa', body: { otp: '000000' } }),
   'POST /api/v2/auth/logout': () => ({ url: '/api/v2/auth/logout' }),
   'POST /api/v2/signing-keys/rotate': () => ({ url: '/api/v2/signing-keys/rotate' }),
+  'GET /scim/v2/ServiceProviderConfig': () => ({ url: '/scim/v2/ServiceProviderConfig' }),
+  'GET /scim/v2/Schemas': () => ({ url: '/scim/v2/Schemas' }),
+  'GET /scim/v2/Schemas/:id': () => ({ url: `/scim/v2/Schemas/${SCIM_USER}` }),
+  'GET /scim/v2/ResourceTypes': () => ({ url: '/scim/v2/ResourceTypes' }),
+  'GET /scim/v2/ResourceTypes/:id': () => ({ url: '/scim/v2/ResourceTypes/User' }),
+  'GET /scim/v2/Users': (f) => ({ url: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${f.target.email}"`)}` }),
+  'POST /scim/v2/Users': () => {
+    const email = uniqueEmail('scim');
+    return { url: '/scim/v2/Users', body: { schemas: [SCIM_USER], userName: email, emails: [{ value: email, primary: true }] } };
+  },
+  'GET /scim/v2/Users/:id': (f) => ({ url: `/scim/v2/Users/${f.target.id}` }),
+  'PUT /scim/v2/Users/:id': (f) => ({
+    url: `/scim/v2/Users/${f.target.id}`,
+    body: { schemas: [SCIM_USER], userName: f.target.email, externalId: f.target.externalId, name: { familyName: 'Put' } },
+  }),
+  'PATCH /scim/v2/Users/:id': (f) => ({
+    url: `/scim/v2/Users/${f.target.id}`,
+    body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Patch' }] },
+  }),
+  'DELETE /scim/v2/Users/:id': async (f) => ({ url: `/scim/v2/Users/${(await f.disposableUser()).id}` }),
+  'GET /scim/v2/Groups': () => ({ url: `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "matrix-group"')}` }),
+  'POST /scim/v2/Groups': () => ({ url: '/scim/v2/Groups', body: { schemas: [SCIM_GROUP], displayName: `g-${Date.now()}-${Math.random()}` } }),
+  'GET /scim/v2/Groups/:id': (f) => ({ url: `/scim/v2/Groups/${f.groupId}` }),
+  'PUT /scim/v2/Groups/:id': (f) => ({ url: `/scim/v2/Groups/${f.groupId}`, body: { schemas: [SCIM_GROUP], displayName: 'matrix-group', members: [] } }),
+  'PATCH /scim/v2/Groups/:id': (f) => ({
+    url: `/scim/v2/Groups/${f.groupId}`,
+    body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: 'matrix-group-ext' }] },
+  }),
+  'DELETE /scim/v2/Groups/:id': async (f) => ({ url: `/scim/v2/Groups/${await f.disposableGroup()}` }),
 };
+
+const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 
 /**

@@ -169,8 +169,7 @@ describe('isolation matrix', () => {
       }
     }
     expect(failures).toEqual([]);
-    // Every route times every caller, each signing in afresh: minutes on a busy machine.
-  }, 600_000);
+  });
 
   /** Bodies that change an admin's standing, for the routes that take one. */
   const STANDING_BODIES: Record<string, unknown> = {

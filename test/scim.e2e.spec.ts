@@ -22,7 +22,7 @@ describe('SCIM server', () => {
     it('says what the server supports, in SCIM terms', async () => {
       const res = await idp.call('GET', '/scim/v2/ServiceProviderConfig');
       expect(res.status).toBe(200);
-      expect(String(res.headers['content-type'])).toBe('application/scim+json; charset=utf-8');
+      expect(String(res.headers['content-type'])).toBe('application/scim+json');
       expect(res.body).toMatchObject({
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
         patch: { supported: true },
@@ -102,6 +102,15 @@ describe('SCIM server', () => {
       const admin = await scimClient(t, tenant, ALL);
       await t.call('POST', `/api/v2/users/${admin.userId}/actions/deactivate`, { tenant: tenant.id });
       expectScimError(await admin.call('GET', '/scim/v2/Users'), 401);
+    });
+
+    it('accepts core attributes grouped under the core schema URN, as some clients send them', async () => {
+      const idp = await scimClient(t, tenant, ALL, { canViewMaskedData: true });
+      const user = await idp.call('POST', '/scim/v2/Users', { schemas: [SCIM_USER], [SCIM_USER]: { userName: 'grouped@example.com', name: { givenName: 'Grouped' } } });
+      expect(user.status).toBe(201);
+      expect(user.body).toMatchObject({ userName: 'grouped@example.com', name: { givenName: 'Grouped' } });
+      const group = await idp.call('POST', '/scim/v2/Groups', { schemas: [SCIM_GROUP], [SCIM_GROUP]: { displayName: 'Grouped' } });
+      expect(group.body.displayName).toBe('Grouped');
     });
 
     it('answers 409 uniqueness for a taken userName, externalId or group name', async () => {

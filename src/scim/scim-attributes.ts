@@ -113,9 +113,15 @@ export function canonicalPath(path: string, shape: Shape, coreSchema: string, co
  * A resource body with every known key in this server's spelling (recursively, through the
  * shape). Unknown keys are refused; dotted and URN keys are put in place as nested objects.
  */
-export function canonicalBody(body: Record<string, unknown>, shape: Shape, coreSchema: string): Record<string, unknown> {
+export function canonicalBody(body: Record<string, unknown>, shape: Shape, coreSchema: string, depth = 0): Record<string, unknown> {
+  if (depth > 1) throw new DomainError('invalid_value', `${coreSchema} cannot nest in itself`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
+    // The core attributes may also come grouped under the core schema's URN.
+    if (key.toLowerCase() === coreSchema.toLowerCase() && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.assign(out, canonicalBody(value as Record<string, unknown>, shape, coreSchema, depth + 1));
+      continue;
+    }
     const segments = canonicalPath(key, shape, coreSchema, 'invalid_value');
     let target = out;
     let node: Shape | true = shape;

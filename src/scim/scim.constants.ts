@@ -12,7 +12,8 @@ export const SCIM = {
 } as const;
 
 export const SCIM_BASE = '/scim/v2';
-export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+/** Without a charset parameter: JSON is UTF-8 by definition (RFC 8259), and strict clients compare the type whole. */
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
 
 /** `count` when the client sends none, and the most a page holds (ServiceProviderConfig's filter.maxResults). */
 export const DEFAULT_COUNT = 100;

@@ -11,6 +11,7 @@ import { activity } from './common/idle-collector.js';
 import { acceptJsonOnly } from './common/json-body.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
+import { canonicalScimUrl } from './scim/scim-paths.js';
 import { validationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -32,6 +33,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: requestId,
+    rewriteUrl: (req: IncomingMessage) => canonicalScimUrl(req.url ?? '/'),
     routerOptions: {
       // filter[name]=x arrives as { filter: { name: 'x' } }; nothing deeper is accepted.
       querystringParser: (text: string) => qs.parse(text, { depth: 1, parameterLimit: 100, arrayLimit: 20 }),

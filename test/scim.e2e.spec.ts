@@ -76,6 +76,9 @@ describe('SCIM server', () => {
       expectScimError(await t.call('POST', '/scim/v2/Users', { tenant: tenant.id, body: { schemas: [SCIM_USER], userName: 'x@example.com', shoeSize: 9 } }), 400, 'invalidValue');
       expectScimError(await t.call('POST', '/scim/v2/Users', { tenant: tenant.id, body: { schemas: [SCIM_USER], userName: 'has spaces' } }), 400, 'invalidValue');
       expectProblem(await t.call('GET', '/api/v2/users/nope', { tenant: tenant.id }), 404, 'not_found');
+      // Endpoint names in any case, as some clients send them.
+      expect((await t.call('GET', '/scim/v2/users?count=1', { tenant: tenant.id })).status).toBe(200);
+      expect((await t.call('GET', '/scim/v2/serviceproviderconfig', { tenant: tenant.id })).status).toBe(200);
     });
 
     it('lets a key do what its user may, in its own tenant only', async () => {

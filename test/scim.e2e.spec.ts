@@ -79,6 +79,7 @@ describe('SCIM server', () => {
       // Endpoint names in any case, as some clients send them.
       expect((await t.call('GET', '/scim/v2/users?count=1', { tenant: tenant.id })).status).toBe(200);
       expect((await t.call('GET', '/scim/v2/serviceproviderconfig', { tenant: tenant.id })).status).toBe(200);
+      expect((await t.call('GET', `/scim/v2/Users/?${filterQuery('userName eq "nobody"')}`, { tenant: tenant.id })).body.totalResults).toBe(0);
     });
 
     it('lets a key do what its user may, in its own tenant only', async () => {

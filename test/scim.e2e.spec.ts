@@ -338,6 +338,25 @@ describe('SCIM server', () => {
       expectScimError(await idp.call('PATCH', `/scim/v2/Groups/${strong}`, patchBody({ op: 'add', path: 'members', value: [{ value: idp.userId }] })), 403);
     });
 
+    it('keeps the rule for acting on a stronger user: its groups are part of its standing', async () => {
+      const tenant = await createTenant(t);
+      const idp = await scimClient(t, tenant, ['groups:read', 'groups:write', 'users:read']);
+      const readers = await insertGroup(t, tenant.id, 'Readers', ['users:read']);
+      const deleters = await insertGroup(t, tenant.id, 'Deleters', ['users:delete']);
+      const admin = await createUser(t, tenant, { email: uniqueEmail('admin'), admin: true });
+      const stronger = await createUser(t, tenant, { email: uniqueEmail('strong'), groups: [deleters] });
+      const peer = await createUser(t, tenant, { email: uniqueEmail('peer') });
+      for (const target of [admin, stronger]) {
+        expectScimError(await idp.call('PATCH', `/scim/v2/Groups/${readers}`, patchBody({ op: 'add', path: 'members', value: [{ value: target.id }] })), 403);
+      }
+      await t.call('PATCH', `/api/v2/users/${admin.id}`, { tenant: tenant.id, body: { groups: [readers] } });
+      expectScimError(await idp.call('PATCH', `/scim/v2/Groups/${readers}`, patchBody({ op: 'remove', path: `members[value eq "${admin.id}"]` })), 403);
+      expectScimError(await idp.call('PUT', `/scim/v2/Groups/${readers}`, { schemas: [SCIM_GROUP], displayName: 'Readers', members: [] }), 403);
+      expect((await t.call('GET', `/api/v2/users/${admin.id}`, { tenant: tenant.id })).body.groups).toEqual([{ id: readers, name: 'Readers' }]);
+      // A peer it may act on is fine.
+      expect((await idp.call('PATCH', `/scim/v2/Groups/${readers}`, patchBody({ op: 'add', path: 'members', value: [{ value: peer.id }] }))).status).toBe(200);
+    });
+
     it('adds a thousand members in one PATCH, each seen at once through /api/v2', async () => {
       const tenant = await createTenant(t);
       const idp = await scimClient(t, tenant, 'admin');

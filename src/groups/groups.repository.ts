@@ -13,6 +13,13 @@ export interface GroupSearch {
   limit: number;
 }
 
+export interface UserStanding {
+  id: string;
+  admin: boolean;
+  planAdmin: boolean;
+  groups: Pick<Group, 'permissions'>[];
+}
+
 export interface GroupMember {
   groupId: string;
   userId: string;
@@ -132,6 +139,28 @@ export class GroupsRepository {
       for (const row of rows) found.add(row.id);
     }
     return found;
+  }
+
+  /** What the rule for acting on a stronger user needs of some users: their flags and their groups' permissions. */
+  async standingOf(tenantId: string, userIds: string[], manager: EntityManager): Promise<UserStanding[]> {
+    const byId = new Map<string, UserStanding>();
+    for (const ids of slices(userIds)) {
+      const rows = (await manager.query(
+        `SELECT u.id AS id, u.admin AS admin, u.plan_admin AS plan_admin, g.permissions AS permissions
+           FROM ${this.escape('users')} u
+           LEFT JOIN user_groups ug ON ug.user_id = u.id AND ug.tenant_id = u.tenant_id
+           LEFT JOIN ${this.escape('groups')} g ON g.id = ug.group_id
+          WHERE u.tenant_id = ? AND u.id IN (${ids.map(() => '?').join(', ')})`,
+        [tenantId, ...ids],
+      )) as { id: string; admin: number | boolean; plan_admin: number | boolean; permissions: string | null }[];
+      const metadata = this.dataSource.getMetadata(Group);
+      for (const row of rows) {
+        let standing = byId.get(row.id);
+        if (!standing) byId.set(row.id, (standing = { id: row.id, admin: row.admin === true || row.admin === 1, planAdmin: row.plan_admin === true || row.plan_admin === 1, groups: [] }));
+        if (row.permissions !== null) standing.groups.push(hydrate(metadata, { permissions: row.permissions }, {} as Pick<Group, 'permissions'>));
+      }
+    }
+    return [...byId.values()];
   }
 
   /** Adds memberships that are not there yet (the caller passes ids that are not members). */

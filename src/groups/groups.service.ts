@@ -8,6 +8,7 @@ import { DomainError } from '../common/errors.js';
 import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
+import { assertMayActOn } from '../users/privileges.js';
 import { User } from '../users/user.entity.js';
 import type { CreateGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { Group } from './group.entity.js';
@@ -172,9 +173,11 @@ export class GroupsService {
 
   /**
    * Applies a membership change inside the caller's transaction, in a few statements whatever
-   * its size. Putting users into a group is granting them its permissions: a caller that is
-   * neither the operator nor an admin may do it only with a group whose permissions it holds
-   * (the privilege guard of group grants). Unknown users are a 400 invalid_value.
+   * its size. The rules of /api/v2 hold: putting users into a group grants them its
+   * permissions, so a caller that is neither the operator nor an admin may do it only with a
+   * group whose permissions it holds; and a user's groups are part of its standing, so each
+   * member added or removed must be one the caller may act on (assertMayActOn). Unknown users
+   * are a 400 invalid_value.
    */
   private async changeMembers(manager: EntityManager, ctx: TenantContext, group: Group, change: MembershipChange, now: Date): Promise<void> {
     const ids = (list: string[] | undefined) => [...new Set((list ?? []).map((id) => id.toLowerCase()))];
@@ -195,8 +198,11 @@ export class GroupsService {
       const known = await this.repository.existingUserIds(ctx.tenantId, added, manager);
       const unknown = added.find((id) => !known.has(id));
       if (unknown !== undefined) throw new DomainError('invalid_value', `members: no user ${unknown} in the tenant`);
-      await this.repository.addMembers(ctx.tenantId, group.id, added, manager);
     }
+    if (ctx.principal.kind !== 'operator' && !ctx.principal.admin) {
+      for (const member of await this.repository.standingOf(ctx.tenantId, [...added, ...removed], manager)) assertMayActOn(ctx, member, member.groups);
+    }
+    if (added.length) await this.repository.addMembers(ctx.tenantId, group.id, added, manager);
     if (removed.length) await this.repository.removeMembers(ctx.tenantId, group.id, removed, manager);
     await this.repository.touchUsers(ctx.tenantId, [...added, ...removed], now, manager);
   }

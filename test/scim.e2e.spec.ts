@@ -291,6 +291,11 @@ describe('SCIM server', () => {
         name: { givenName: 'Carol' },
         [ENTERPRISE]: { department: 'Sales' },
       });
+      // A create asked for one attribute still says where the user lives.
+      const created = await idp.call('POST', '/scim/v2/Users?attributes=userName', { schemas: [SCIM_USER], userName: 'projected@list.example' });
+      expect(created.body).toEqual({ schemas: [SCIM_USER], id: created.body.id, userName: 'projected@list.example' });
+      expect(created.headers.location).toMatch(new RegExp(`/scim/v2/Users/${created.body.id}$`));
+      await idp.call('DELETE', `/scim/v2/Users/${created.body.id}`);
       const without = await idp.call('GET', `/scim/v2/Users?${filterQuery(`id eq "${ids[0]}"`)}&excludedAttributes=emails,meta,name.familyName`);
       expect(without.body.Resources[0].emails).toBeUndefined();
       expect(without.body.Resources[0].meta).toBeUndefined();

@@ -53,6 +53,7 @@ function memberIds(value: unknown): string[] {
 export interface WrittenGroup {
   resource: ScimDocument;
   version: number;
+  location: string;
 }
 
 /** SCIM Groups over GroupsService (its uniqueness, privilege guard and audit). Permissions stay with /api/v2. */
@@ -91,7 +92,7 @@ export class ScimGroupsService {
 
   async get(ctx: TenantContext, id: string, query: Query, base: string): Promise<WrittenGroup> {
     const group = await this.groups.get(ctx, id);
-    return { resource: await this.document(ctx, group, query, base), version: group.version };
+    return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
   async create(ctx: TenantContext, body: unknown, query: Query, base: string): Promise<WrittenGroup> {
@@ -101,7 +102,7 @@ export class ScimGroupsService {
       { type: 'body', metatype: CreateGroupDto },
     )) as CreateGroupDto;
     const group = await this.groups.create(ctx, input, memberIds(doc.members));
-    return { resource: await this.document(ctx, group, query, base), version: group.version };
+    return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<WrittenGroup> {
@@ -111,7 +112,7 @@ export class ScimGroupsService {
       { type: 'body', metatype: UpdateGroupDto },
     )) as UpdateGroupDto;
     const group = await this.groups.update(ctx, id, input, { ifMatch, members: { replace: memberIds(doc.members) } });
-    return { resource: await this.document(ctx, group, query, base), version: group.version };
+    return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
   async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<WrittenGroup> {
@@ -126,7 +127,7 @@ export class ScimGroupsService {
     if (change.externalId !== undefined) fields.externalId = change.externalId;
     const input = (await pipe.transform(fields, { type: 'body', metatype: UpdateGroupDto })) as UpdateGroupDto;
     const group = await this.groups.update(ctx, id, input, { ifMatch, members: change.members });
-    return { resource: await this.document(ctx, group, query, base), version: group.version };
+    return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
   async remove(ctx: TenantContext, id: string, ifMatch: IfMatch): Promise<void> {

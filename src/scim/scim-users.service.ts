@@ -41,6 +41,8 @@ async function validated(input: UserInputDto): Promise<UserInputDto> {
 export interface Written {
   resource: ScimDocument;
   version: number;
+  /** Where the resource lives (the Location of a create), whatever the projection left of meta. */
+  location: string;
 }
 
 /**
@@ -75,7 +77,7 @@ export class ScimUsersService {
 
   async get(ctx: TenantContext, id: string, query: Query, base: string): Promise<Written> {
     const { doc, version } = await this.document(ctx, id, base);
-    return { resource: this.shaped(doc, query), version };
+    return { resource: this.shaped(doc, query), version, location: `${base}/Users/${id}` };
   }
 
   async create(ctx: TenantContext, body: unknown, query: Query, base: string): Promise<Written> {
@@ -85,7 +87,11 @@ export class ScimUsersService {
     if (input.email === undefined) throw new DomainError('invalid_value', 'emails (or a userName that is an email address) is required');
     // Create leaves out what it would set to nothing: the service's defaults apply.
     const created = await this.users.create(ctx, await validated(withoutNulls(input)));
-    return { resource: this.shaped(toScimUser(toUserResponse(created, ctx.principal), base), query), version: created.user.version };
+    return {
+      resource: this.shaped(toScimUser(toUserResponse(created, ctx.principal), base), query),
+      version: created.user.version,
+      location: `${base}/Users/${created.user.id}`,
+    };
   }
 
   async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<Written> {
@@ -120,10 +126,14 @@ export class ScimUsersService {
       const { doc, version } = await this.document(ctx, id, base);
       checkVersion(ifMatch, version);
       const input = changedInput(scimUserInput(doc), scimUserInput(change(doc)));
-      if (Object.keys(input).length === 0) return { resource: this.shaped(doc, query), version };
+      if (Object.keys(input).length === 0) return { resource: this.shaped(doc, query), version, location: `${base}/Users/${id}` };
       try {
         const updated = await this.users.update(ctx, { id }, await validated(input), ifMatch ?? [String(version)]);
-        return { resource: this.shaped(toScimUser(toUserResponse(updated, ctx.principal), base), query), version: updated.user.version };
+        return {
+          resource: this.shaped(toScimUser(toUserResponse(updated, ctx.principal), base), query),
+          version: updated.user.version,
+          location: `${base}/Users/${id}`,
+        };
       } catch (error) {
         const raced = ifMatch === undefined && error instanceof DomainError && error.code === 'precondition_failed';
         if (!raced || attempt >= 2) throw error;

@@ -33,10 +33,16 @@ const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'Th
 const LIST_QUERY =
   'filter (RFC 7644 3.4.2.2), startIndex (1-based), count (default 100, at most 200), sortBy, sortOrder, attributes, excludedAttributes';
 
+interface Written {
+  resource: Record<string, unknown>;
+  version: number;
+  location: string;
+}
+
 /** Writes the resource's ETag and, for a create, its Location. */
-function written(reply: FastifyReply, resource: Record<string, unknown>, version: number, created = false): Record<string, unknown> {
+function written(reply: FastifyReply, { resource, version, location }: Written, created = false): Record<string, unknown> {
   void reply.header('etag', `"${version}"`);
-  if (created) void reply.header('location', String((resource.meta as { location?: string } | undefined)?.location ?? ''));
+  if (created) void reply.header('location', location);
   return resource;
 }
 
@@ -118,8 +124,7 @@ export class ScimUsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.users.create(ctx, body, query, scimBase(request));
-    return written(reply, resource, version, true);
+    return written(reply, await this.users.create(ctx, body, query, scimBase(request)), true);
   }
 
   @Get(':id')
@@ -133,8 +138,7 @@ export class ScimUsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.users.get(ctx, id, query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.users.get(ctx, id, query, scimBase(request)));
   }
 
   @Put(':id')
@@ -152,8 +156,7 @@ export class ScimUsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.users.replace(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.users.replace(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request)));
   }
 
   @Patch(':id')
@@ -171,8 +174,7 @@ export class ScimUsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.users.patch(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.users.patch(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request)));
   }
 
   @Delete(':id')
@@ -212,8 +214,7 @@ export class ScimGroupsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.groups.create(ctx, body, query, scimBase(request));
-    return written(reply, resource, version, true);
+    return written(reply, await this.groups.create(ctx, body, query, scimBase(request)), true);
   }
 
   @Get(':id')
@@ -227,8 +228,7 @@ export class ScimGroupsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.groups.get(ctx, id, query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.groups.get(ctx, id, query, scimBase(request)));
   }
 
   @Put(':id')
@@ -246,8 +246,7 @@ export class ScimGroupsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.groups.replace(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.groups.replace(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request)));
   }
 
   @Patch(':id')
@@ -265,8 +264,7 @@ export class ScimGroupsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
-    const { resource, version } = await this.groups.patch(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request));
-    return written(reply, resource, version);
+    return written(reply, await this.groups.patch(ctx, id, body, parseIfMatch(ifMatch), query, scimBase(request)));
   }
 
   @Delete(':id')

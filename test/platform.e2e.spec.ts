@@ -1,4 +1,5 @@
 import { listRoutes } from '../src/auth/route-inventory.js';
+import { isDocumented } from '../src/common/openapi/document.js';
 import { expectProblem, startApp, type TestApp } from './helpers/app.js';
 
 describe('platform', () => {
@@ -29,7 +30,9 @@ describe('platform', () => {
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, ':param')}`),
       ),
     );
+    // Routes the document leaves out on purpose (SCIM describes itself; see UNDOCUMENTED) excepted.
     const missing = listRoutes(t.app)
+      .filter((r) => isDocumented(r.path))
       .map((r) => `${r.method} ${r.path.replace(/:[^/]+/g, ':param')}`)
       .filter((r) => !documented.has(r));
     expect(missing).toEqual([]);

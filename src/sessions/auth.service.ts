@@ -8,7 +8,7 @@ import { DomainError } from '../common/errors.js';
 import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
+import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
 import { UserPlan } from '../users/user-relations.entity.js';
 import { readUser } from '../users/user-rows.js';
 import { readRows } from '../database/fast-query.js';
@@ -113,8 +113,12 @@ export class AuthService {
       }
     }
     const limit = sessionLimitOf(user, facts.planLimits, tenant);
+    // An imported hash of another format is replaced by argon2id once the password is known;
+    // only if it is still the one verified, so a password changed meanwhile stands.
+    const upgraded = needsRehash(user.passwordHash) ? await hashPassword(input.password) : null;
     const issued = await this.db.transaction(async (manager) => {
       await manager.update(User, { id: user.id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: now });
+      if (upgraded) await manager.update(User, { id: user.id, tenantId: tenant.id, passwordHash: user.passwordHash! }, { passwordHash: upgraded });
       const created = await this.sessions.create(manager, user, tenant, limit, client);
       for (const evicted of created.evicted) {
         await this.audit.record(manager, {

@@ -1,7 +1,9 @@
+import type { MigrationInterface } from 'typeorm';
 import { AuditEvent } from '../src/audit/audit-event.entity.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from '../src/users/user-relations.entity.js';
 import { User } from '../src/users/user.entity.js';
 import { createTenant, expectProblem, startApp, type TestApp } from './helpers/app.js';
+import { patchBody, scimClient } from './helpers/scim.js';
 import { createUser, insertGroup, insertPlan, uniqueEmail } from './helpers/users.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -204,7 +206,7 @@ describe('users (operator)', () => {
     const user = await createUser(t, tenant, { firstName: 'Ann', lastName: 'Lee', phone: '+4915112345678', clientTags: ['a', 'b'] });
     const put = await t.call('PUT', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { lastName: 'Smith' } });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ ...user, lastName: 'Smith', version: 2, updatedAt: expect.stringMatching(ISO) });
+    expect(put.body).toEqual({ ...user, name: 'Ann Smith', lastName: 'Smith', version: 2, updatedAt: expect.stringMatching(ISO) });
     expect(put.headers.etag).toBe('"2"');
     const patch = await t.call('PATCH', `/api/v2/users/${user.id}`, {
       tenant: tenant.id,
@@ -214,6 +216,61 @@ describe('users (operator)', () => {
     expect(patch.body.permissions).toHaveLength(12);
     expectProblem(await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { email: null } }), 422);
     expectProblem(await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { colour: 'red' } }), 422);
+  });
+
+  it('keeps a name never set in step with firstName and lastName, and leaves a chosen one alone (issue 14, point 7)', async () => {
+    const tenant = await createTenant(t);
+    const put = (id: string, body: object) => t.call('PUT', `/api/v2/users/${id}`, { tenant: tenant.id, body });
+    const patch = (id: string, body: object) => t.call('PATCH', `/api/v2/users/${id}`, { tenant: tenant.id, body });
+    const dave = await createUser(t, tenant, { email: 'dave@example.com', firstName: 'Dave' });
+    expect(dave.name).toBe('Dave');
+    expect((await patch(dave.id, { lastName: 'Jones' })).body).toMatchObject({ name: 'Dave Jones', firstName: 'Dave', lastName: 'Jones' });
+    expect((await put(dave.id, { firstName: 'David' })).body.name).toBe('David Jones');
+    // A read-modify-write PUT sends the name back as it read it: that is no choice of a name.
+    const read = (await t.call('GET', `/api/v2/users/${dave.id}`, { tenant: tenant.id })).body;
+    expect((await put(dave.id, { name: read.name, firstName: read.firstName, lastName: 'Jonas' })).body.name).toBe('David Jonas');
+    expect((await patch(dave.id, { firstName: null, lastName: null })).body.name).toBe('dave');
+    expect((await patch(dave.id, { email: 'd.jones@example.com' })).body.name).toBe('d.jones');
+    // An identity provider changing the family name through SCIM moves the name with it.
+    const idp = await scimClient(t, tenant, 'admin');
+    const scim = await idp.call('PATCH', `/scim/v2/Users/${dave.id}`, patchBody({ op: 'replace', path: 'name.familyName', value: 'Jonas' }));
+    expect(scim.body).toMatchObject({ displayName: 'Jonas', name: { formatted: 'Jonas', familyName: 'Jonas' } });
+
+    // A name of its own stays whatever happens to the parts.
+    const own = await createUser(t, tenant, { email: 'ann@example.com', firstName: 'Ann', lastName: 'Lee', name: 'Dr. Ann Lee' });
+    expect((await patch(own.id, { lastName: 'Smith' })).body).toMatchObject({ name: 'Dr. Ann Lee', lastName: 'Smith' });
+    const later = await createUser(t, tenant, { email: 'bo@example.com', firstName: 'Bo' });
+    expect((await patch(later.id, { name: 'Bobby' })).body.name).toBe('Bobby');
+    expect((await put(later.id, { firstName: 'Robert', lastName: 'Berg' })).body).toMatchObject({ name: 'Bobby', firstName: 'Robert' });
+    const rows = await t.dataSource.getRepository(User).findBy({ tenantId: tenant.id });
+    expect(Object.fromEntries(rows.filter((u) => u.id !== idp.userId).map((u) => [u.email, u.nameExplicit]))).toEqual({
+      'd.jones@example.com': false,
+      'ann@example.com': true,
+      'bo@example.com': true,
+    });
+  });
+
+  it('takes, on migrating, a user whose name is exactly its derived one as never named', async () => {
+    const tenant = await createTenant(t);
+    const users = {
+      derived: await createUser(t, tenant, { firstName: 'Ann', lastName: 'Lee' }),
+      local: await createUser(t, tenant, {}),
+      blankFirst: await createUser(t, tenant, { firstName: '  ', lastName: 'Zed' }),
+      own: await createUser(t, tenant, { firstName: 'Ann', lastName: 'Lee', name: 'Dr. Ann Lee' }),
+      otherCase: await createUser(t, tenant, { firstName: 'Ann', lastName: 'Lee', name: 'ann lee' }),
+    };
+    expect(users.local.name).toBe(users.local.email.split('@')[0]);
+    const migration = (t.dataSource.migrations as MigrationInterface[]).find((m) => m.name?.startsWith('UserNameExplicit'))!;
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await migration.down(runner);
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    const rows = await t.dataSource.getRepository(User).findBy({ tenantId: tenant.id });
+    const explicit = Object.fromEntries(Object.entries(users).map(([key, u]) => [key, rows.find((r) => r.id === u.id)!.nameExplicit]));
+    expect(explicit).toEqual({ derived: false, local: false, blankFirst: false, own: true, otherCase: true });
   });
 
   it('sends the version as ETag and answers 412 to a stale If-Match on PUT, PATCH and DELETE', async () => {

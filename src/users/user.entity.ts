@@ -47,6 +47,13 @@ export class User {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
+  /**
+   * Whether name was ever given a value of its own. Until then it is derived (firstName
+   * lastName, else the local part of the email) and follows those fields as they change.
+   */
+  @Column({ type: 'boolean', default: true })
+  nameExplicit!: boolean;
+
   @Column({ type: 'varchar', length: 100, nullable: true })
   firstName!: string | null;
 

@@ -124,9 +124,26 @@ function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
-function defaultName(input: UserInputDto, email: string): string {
-  const full = [input.firstName, input.lastName].filter((part) => typeof part === 'string' && part.trim() !== '').join(' ').trim();
+/** The name a user has until it is given one: firstName lastName, else the local part of the email. */
+function derivedName(firstName: string | null | undefined, lastName: string | null | undefined, email: string): string {
+  const full = [firstName, lastName].filter((part) => typeof part === 'string' && part.trim() !== '').join(' ').trim();
   return (full || email.slice(0, email.lastIndexOf('@'))).slice(0, 200);
+}
+
+/**
+ * A derived name follows firstName, lastName and email; a name sent makes it the user's own,
+ * unless it is the current name or the one it would take anyway (a read-modify-write PUT
+ * sends the name back as it read it, and that is no choice of a name).
+ */
+function nameChanges(user: User, input: UserInputDto): Pick<Partial<User>, 'name' | 'nameExplicit'> {
+  if (user.nameExplicit) return input.name === undefined ? {} : { name: input.name };
+  const derived = derivedName(
+    input.firstName === undefined ? user.firstName : input.firstName,
+    input.lastName === undefined ? user.lastName : input.lastName,
+    input.email === undefined ? user.email : canonicalEmail(input.email),
+  );
+  if (input.name !== undefined && input.name !== user.name && input.name !== derived) return { name: input.name, nameExplicit: true };
+  return derived === user.name ? {} : { name: derived };
 }
 
 /** Fields whose change alters a user's credentials or standing (API.md section 2). */
@@ -258,7 +275,8 @@ export class UsersService {
       id: newId(),
       tenantId: ctx.tenantId,
       externalId: null,
-      name: input.name ?? defaultName(input, email),
+      name: input.name ?? derivedName(input.firstName, input.lastName, email),
+      nameExplicit: input.name !== undefined && input.name !== derivedName(input.firstName, input.lastName, email),
       firstName: null,
       lastName: null,
       username: null,
@@ -324,7 +342,7 @@ export class UsersService {
         await assertKeepsAnAdmin(manager, user, input);
         const now = new Date();
         const wasActive = user.active;
-        const changes: Partial<User> = { ...this.scalarChanges(input), version: user.version + 1, updatedAt: now };
+        const changes: Partial<User> = { ...this.scalarChanges(input), ...nameChanges(user, input), version: user.version + 1, updatedAt: now };
         if (passwordHash !== undefined) changes.passwordHash = passwordHash;
         if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
         await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);

@@ -145,7 +145,7 @@ export class UserInputDto {
   @MaxLength(255)
   externalId?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 200, description: 'Defaults to firstName + lastName, else the local part of email' })
+  @ApiPropertyOptional({ maxLength: 200, description: 'Defaults to firstName + lastName, else the local part of email, and follows them as they change until it is given a value of its own' })
   @Optional()
   @IsString()
   @IsNotEmpty()

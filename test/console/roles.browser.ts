@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CSP } from '../../src/console/console.plugin.js';
 import { launch, openConsole, screenshot, seriousViolations, type Watched } from './browser.js';
 import { OPERATOR_KEY, createTenant, startApp, type TestApp } from '../helpers/app.js';
@@ -8,6 +8,7 @@ import { createUser } from '../helpers/users.js';
 /** Globals of the page, for the functions evaluated in the browser. */
 declare const localStorage: Storage;
 declare const sessionStorage: Storage;
+declare const window: { open(url: string, target: string): unknown };
 type Storage = { length: number } & Record<string, string>;
 
 /** First-load budget for the console's JavaScript, compressed as served. */
@@ -28,6 +29,13 @@ describe('console viewers', () => {
     const watched = await openConsole(browser, base);
     opened.push(watched);
     return watched;
+  }
+
+  async function signIn(page: Page, email: string): Promise<void> {
+    await page.getByLabel('Tenant', { exact: true }).fill(tenant.slug);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
   beforeAll(async () => {
@@ -121,6 +129,52 @@ describe('console viewers', () => {
     // Pages it may not use are not routed: the address falls back to its first page.
     await page.goto('/console/groups');
     await page.getByRole('heading', { name: 'Users' }).waitFor();
+  });
+
+  it('shares one refresh-token rotation between the tabs of a session, so a rotation in one never ends another', async () => {
+    const admin = await createUser(t, tenant, { email: 'tabs.admin@viewers.test', name: 'Tabs Admin', password: PASSWORD, admin: true });
+    const first = await open();
+    const { page, context } = first;
+    await signIn(page, admin.email);
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    // A tab opened from the console starts with a copy of this tab's sessionStorage: the same refresh token.
+    const [second] = await Promise.all([context.waitForEvent('page'), page.evaluate(() => void window.open('/console/groups', '_blank'))]);
+    second.on('pageerror', (error) => first.problems.push(`second tab: ${error.message}`));
+    second.setDefaultTimeout(15_000);
+    await second.getByRole('heading', { name: 'Groups' }).waitFor();
+    const spent = new Set<string>();
+    const rotations: string[] = [];
+    context.on('request', (request) => {
+      if (!request.url().endsWith('/api/v2/auth/refresh')) return;
+      const token = (request.postDataJSON() as { refreshToken: string }).refreshToken;
+      if (spent.has(token)) first.problems.push('a spent refresh token was sent again');
+      spent.add(token);
+      rotations.push(token);
+    });
+
+    // Fifteen minutes later both tabs' access tokens are about to expire, and both need one at the same moment.
+    await context.clock.setSystemTime(Date.now() + 890_000);
+    await Promise.all([page.getByRole('link', { name: 'Plans' }).click(), second.getByRole('link', { name: 'Audit log' }).click()]);
+    await Promise.all([page.getByRole('heading', { name: 'Plans' }).waitFor(), second.getByRole('heading', { name: 'Audit log' }).waitFor()]);
+    expect(rotations).toHaveLength(1);
+
+    // Both tabs reload at once: each renews from what it holds, and the session lives on.
+    await Promise.all([page.reload(), second.reload()]);
+    await Promise.all([page.getByRole('heading', { name: 'Plans' }).waitFor(), second.getByRole('heading', { name: 'Audit log' }).waitFor()]);
+    await context.clock.setSystemTime(Date.now() + 2 * 890_000);
+    await second.getByRole('link', { name: 'Users' }).click();
+    await second.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    expect(rotations.length).toBeGreaterThanOrEqual(2);
+    const sessions = await t.call('GET', `/api/v2/users/${admin.id}/sessions`, { tenant: tenant.id });
+    expect(sessions.body.data).toHaveLength(1);
+    await screenshot(second, '14-second-tab');
+
+    // Signing out in one tab signs the other out too, and says why.
+    await second.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You signed out in another tab.').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 
   it('signs out on its own when the session is ended elsewhere, and says why', async () => {

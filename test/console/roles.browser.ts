@@ -124,11 +124,50 @@ describe('console viewers', () => {
     expect(await page.getByRole('heading', { name: 'Sessions' }).count()).toBe(0);
     expect(await page.getByLabel('Email').getAttribute('readonly')).not.toBeNull();
     expect(await page.getByLabel('Email').inputValue()).toBe('r***@viewers.test'); // masked, as the API masks it
+    expect(await page.getByLabel('IP allow-list').getAttribute('readonly')).not.toBeNull();
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, '11-reader-view');
     // Pages it may not use are not routed: the address falls back to its first page.
     await page.goto('/console/groups');
     await page.getByRole('heading', { name: 'Users' }).waitFor();
+  });
+
+  it("shows a user's allow-list read only to a viewer who may not change it, and saves the rest without it", async () => {
+    const editors = await t.call('POST', '/api/v2/groups', { tenant: tenant.id, body: { name: 'Editors', permissions: ['users:read', 'users:write'] } });
+    const editor = await createUser(t, tenant, { email: 'eddie.editor@viewers.test', name: 'Eddie Editor', password: PASSWORD, groups: [editors.body.id] });
+    const guarded = await createUser(t, tenant, { email: 'guarded.admin@viewers.test', name: 'Guarded Admin', admin: true, ipWhitelist: ['10.0.0.0/8', '192.0.2.7'] });
+    const plain = await createUser(t, tenant, { email: 'plain.user@viewers.test', name: 'Plain User', ipWhitelist: ['198.51.100.0/24'] });
+    const { page } = await open();
+    await signIn(page, editor.email);
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+
+    // An admin's account is reserved to admins: its allow-list is shown, masked, and cannot be edited.
+    await page.goto(`/console/users/${guarded.id}`);
+    await page.getByRole('heading', { name: 'Guarded Admin', level: 1 }).waitFor();
+    const list = page.getByLabel('IP allow-list');
+    expect(await list.getAttribute('readonly')).not.toBeNull();
+    expect(await list.inputValue()).toBe('***\n***');
+    await page.getByText('Read only: changing it is reserved to someone who may act on this account').waitFor();
+    expect(await page.getByLabel('Set a new password').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Force logout|Deactivate|Reset API key/ }).count()).toBe(0);
+    expect(await list.isEditable()).toBe(false);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, '13-allow-list-read-only');
+    // What the editor may change is saved, and the allow-list is not sent.
+    await page.getByLabel('Name', { exact: true }).fill('Guarded Admin Renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(/^Saved \(version/).waitFor();
+    const after = await t.call('GET', `/api/v2/users/${guarded.id}`, { tenant: tenant.id });
+    expect(after.body).toMatchObject({ name: 'Guarded Admin Renamed', ipWhitelist: ['10.0.0.0/8', '192.0.2.7'] });
+
+    // A user the editor may act on: the allow-list is editable.
+    await page.goto(`/console/users/${plain.id}`);
+    await page.getByRole('heading', { name: 'Plain User', level: 1 }).waitFor();
+    expect(await page.getByLabel('IP allow-list').getAttribute('readonly')).toBeNull();
+    await page.getByLabel('IP allow-list').fill('198.51.100.0/24\n203.0.113.9');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(/^Saved \(version/).waitFor();
+    expect((await t.call('GET', `/api/v2/users/${plain.id}`, { tenant: tenant.id })).body.ipWhitelist).toEqual(['198.51.100.0/24', '203.0.113.9']);
   });
 
   it('shares one refresh-token rotation between the tabs of a session, so a rotation in one never ends another', async () => {

@@ -92,10 +92,10 @@ export function TextField(props: {
   );
 }
 
-export function TextArea(props: { label: string; value: string; onChange: (value: string) => void; error?: string; hint?: string; rows?: number }) {
+export function TextArea(props: { label: string; value: string; onChange: (value: string) => void; error?: string; hint?: string; rows?: number; readOnly?: boolean }) {
   return (
     <Field label={props.label} error={props.error} hint={props.hint}>
-      {(a11y) => <textarea {...a11y} rows={props.rows ?? 3} value={props.value} onChange={(e) => props.onChange(e.target.value)} />}
+      {(a11y) => <textarea {...a11y} rows={props.rows ?? 3} value={props.value} readOnly={props.readOnly} onChange={(e) => props.onChange(e.target.value)} />}
     </Field>
   );
 }

@@ -101,7 +101,12 @@ function EditForm({ user, onSaved, onConflict }: { user: User; onSaved: (user: U
   return (
     <form onSubmit={(e) => void submit(e)} aria-labelledby="profile-title" noValidate>
       <h2 id="profile-title">Profile</h2>
-      {masked && <p className="muted">E-mail, phone and allow-list are masked for you, as the API masks them; they are kept unless you change them.</p>}
+      {masked && (
+        <p className="muted">
+          E-mail, phone and allow-list are masked for you, as the API masks them
+          {guarded ? '; they are kept unless you change them.' : '.'}
+        </p>
+      )}
       <div className="grid">
         <TextField label="Name" value={form.name} onChange={set('name')} error={fieldError(error, 'name')} readOnly={!writable} />
         <TextField label="First name" value={form.firstName} onChange={set('firstName')} error={fieldError(error, 'firstName')} readOnly={!writable} />
@@ -119,7 +124,20 @@ function EditForm({ user, onSaved, onConflict }: { user: User; onSaved: (user: U
           error={fieldError(error, 'sessionsLimit')}
           readOnly={!writable}
         />
-        <TextArea label="IP allow-list" value={form.ipWhitelist} onChange={set('ipWhitelist')} hint="One address or CIDR a line; empty allows any" error={fieldError(error, 'ipWhitelist')} />
+        <TextArea
+          label="IP allow-list"
+          value={form.ipWhitelist}
+          onChange={set('ipWhitelist')}
+          hint={
+            guarded
+              ? 'One address or CIDR a line; empty allows any'
+              : form.ipWhitelist
+                ? 'Read only: changing it is reserved to someone who may act on this account'
+                : 'Empty: any address. Read only: changing it is reserved to someone who may act on this account'
+          }
+          error={fieldError(error, 'ipWhitelist')}
+          readOnly={!guarded}
+        />
         <TextField label="Client tags" value={form.clientTags} onChange={set('clientTags')} hint="Separated by commas" error={fieldError(error, 'clientTags')} readOnly={!writable} />
         {guarded && (
           <TextField label="Set a new password" type="password" autoComplete="new-password" value={form.password} onChange={set('password')} hint="Ends the user's sessions" error={fieldError(error, 'password')} />

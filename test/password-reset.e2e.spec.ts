@@ -184,4 +184,18 @@ describe('password reset', () => {
     expect(ratio).toBeGreaterThan(0.4);
     expect(ratio).toBeLessThan(2.5);
   });
+
+  it('bumps the version inside its transaction: a reset racing an edit gives two versions, never one ETag for two states (issue 12, point 14)', async () => {
+    const user = await userWithPassword(t, tenant, { email: uniqueEmail('race') });
+    const start = (await t.call('GET', `/api/v2/users/${user.id}`, { tenant: tenant.id })).body.version as number;
+    const token = await mailedToken(user);
+    // The confirmation reads the user, then spends a hash before it writes: the edit lands in between.
+    const confirming = confirm(token);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { name: 'Edited meanwhile' } })).status).toBe(200);
+    expect((await confirming).status).toBe(204);
+    const end = await t.call('GET', `/api/v2/users/${user.id}`, { tenant: tenant.id });
+    expect(end.body.version).toBe(start + 2);
+    expect(end.body.name).toBe('Edited meanwhile');
+  });
 });

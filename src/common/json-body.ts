@@ -19,7 +19,8 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 /**
  * JSON is the only body the API reads: Fastify's own JSON parser (prototype poisoning
  * refused), with the nesting limit, and no other parser. A form-encoded or text body is
- * then a 415, as is anything else that is not JSON. SCIM clients label the same JSON
+ * then a 415, as is anything else that is not JSON; JSON that is not an object or a list
+ * (`null`, a string, a number) is a 400. SCIM clients label the same JSON
  * application/scim+json (RFC 7644).
  */
 export function acceptJsonOnly(fastify: FastifyInstance): void {
@@ -28,6 +29,8 @@ export function acceptJsonOnly(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string' }, (request, body, done) => {
     void parse(request, String(body), (error: Error | null, value?: unknown) => {
       if (error) return done(error, undefined);
+      // Every body the API reads is an object (or a list); `null` would reach a route as no body at all.
+      if (value === null || typeof value !== 'object') return done(new DomainError('bad_request', 'The JSON body must be an object'), undefined);
       if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return done(new DomainError('bad_request', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       done(null, value);
     });

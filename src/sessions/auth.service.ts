@@ -4,6 +4,7 @@ import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
 import { AppConfig } from '../config/app-config.js';
+import { canonicalEmail } from '../common/email.js';
 import { DomainError } from '../common/errors.js';
 import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
@@ -13,10 +14,11 @@ import { UserPlan } from '../users/user-relations.entity.js';
 import { readUser } from '../users/user-rows.js';
 import { readRows } from '../database/fast-query.js';
 import { User } from '../users/user.entity.js';
-import { ipAllowed, restrictionsOf } from './auth-state.service.js';
+import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
 import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { LockoutService } from './lockout.service.js';
 import { TfaService } from './tfa.service.js';
 
 export interface Client {
@@ -72,74 +74,88 @@ export class AuthService {
     private readonly keys: SigningKeysService,
     private readonly tfa: TfaService,
     private readonly audit: AuditService,
+    private readonly state: AuthStateService,
+    private readonly lockout: LockoutService,
   ) {}
 
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
     const tenant = await this.tenants.findByRef(input.tenant);
-    const user = tenant ? await readUser(this.dataSource.manager, tenant.id, 'email', input.email.trim().toLowerCase()) : null;
-    const passwordOk = user?.passwordHash
-      ? await verifyPassword(user.passwordHash, input.password).catch(() => false)
-      : await verifyAgainstDecoy(input.password);
+    const user = tenant ? await readUser(this.dataSource.manager, tenant.id, 'email', canonicalEmail(input.email.trim())) : null;
+    // Every refusal costs one hash verification, so none answers faster than a wrong password.
+    const spendOneHash = (): Promise<boolean> =>
+      user?.passwordHash ? verifyPassword(user.passwordHash, input.password).catch(() => false) : verifyAgainstDecoy(input.password);
     if (!tenant || !tenant.active || !user || !user.passwordHash) {
+      await spendOneHash();
       if (tenant) await this.recordFailure(tenant.id, null, client);
       throw invalid();
     }
+    const passwordHash = user.passwordHash;
     const now = new Date();
-    if (user.lockedUntil && user.lockedUntil > now) {
-      await this.recordFailure(tenant.id, user.id, client);
-      throw invalid();
-    }
-    if (!passwordOk) {
-      await this.countFailure(tenant, user, client);
-      throw invalid();
-    }
     const facts = await this.loginFacts(user, now);
     if (!user.active || !ipAllowed(client.ip, facts.ipWhitelist)) {
+      await spendOneHash();
       await this.recordFailure(tenant.id, user.id, client);
       throw invalid();
     }
     const { tfaConfirmed } = facts;
-    if (user.tfa && tfaConfirmed && !user.resetTfa) {
-      if (input.otp === undefined && input.recoveryCode === undefined) {
-        throw new DomainError('otp_required', 'Send the current one-time password as otp');
-      }
-      const second =
-        input.otp !== undefined
-          ? await this.tfa.consumeOtp(user.id, input.otp, true)
-          : await this.tfa.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
-      if (!second) {
-        await this.countFailure(tenant, user, client);
-        throw invalid();
-      }
-    }
+    const secondFactor = user.tfa && tfaConfirmed && !user.resetTfa;
     const limit = sessionLimitOf(user, facts.planLimits, tenant);
-    // An imported hash of another format is replaced by argon2id once the password is known;
-    // only if it is still the one verified, so a password changed meanwhile stands.
-    const upgraded = needsRehash(user.passwordHash) ? await hashPassword(input.password) : null;
-    const issued = await this.db.transaction(async (manager) => {
-      await manager.update(User, { id: user.id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: now });
-      if (upgraded) await manager.update(User, { id: user.id, tenantId: tenant.id, passwordHash: user.passwordHash! }, { passwordHash: upgraded });
-      const created = await this.sessions.create(manager, user, tenant, limit, client);
-      for (const evicted of created.evicted) {
+    let otpMissing = false;
+    let upgraded: string | null = null;
+    let issued: (IssuedSession & { evicted: string[] }) | undefined;
+    const outcome = await this.lockout.guess(
+      tenant,
+      user.id,
+      async () => {
+        if (!(await verifyPassword(passwordHash, input.password).catch(() => false))) return 'wrong';
+        // An imported hash of another format is replaced by argon2id once the password is known.
+        if (needsRehash(passwordHash)) upgraded = await hashPassword(input.password);
+        if (!secondFactor) return 'right';
+        if (input.otp === undefined && input.recoveryCode === undefined) {
+          otpMissing = true;
+          return 'uncounted';
+        }
+        const second =
+          input.otp !== undefined
+            ? await this.tfa.consumeOtp(user.id, input.otp, true)
+            : await this.tfa.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
+        return second ? 'right' : 'wrong';
+      },
+      { actor: { type: 'anonymous', id: null }, ip: client.ip, requestId: client.requestId, failedAction: 'auth.login_failed' },
+      async (manager) => {
+        // A login is an action: lastActionAt shows it at once (touch writes at most once a minute).
+        await manager.update(User, { id: user.id }, { lockedUntil: null, lastLoginAt: now, lastActionAt: now });
+        // Only if the hash is still the one verified, so a password changed meanwhile stands.
+        if (upgraded) await manager.update(User, { id: user.id, tenantId: tenant.id, passwordHash }, { passwordHash: upgraded });
+        const created = await this.sessions.create(manager, user, tenant, limit, client);
+        for (const evicted of created.evicted) {
+          await this.audit.record(manager, {
+            tenantId: tenant.id,
+            action: 'session.evicted',
+            actor: { type: 'user', id: user.id },
+            target: { type: 'session', id: evicted },
+            ip: client.ip,
+            requestId: client.requestId,
+          });
+        }
         await this.audit.record(manager, {
           tenantId: tenant.id,
-          action: 'session.evicted',
+          action: 'auth.logged_in',
           actor: { type: 'user', id: user.id },
-          target: { type: 'session', id: evicted },
+          target: { type: 'session', id: created.session.id },
           ip: client.ip,
           requestId: client.requestId,
         });
-      }
-      await this.audit.record(manager, {
-        tenantId: tenant.id,
-        action: 'auth.logged_in',
-        actor: { type: 'user', id: user.id },
-        target: { type: 'session', id: created.session.id },
-        ip: client.ip,
-        requestId: client.requestId,
-      });
-      return created;
-    });
+        issued = created;
+      },
+    );
+    if (outcome === 'locked') {
+      await spendOneHash();
+      await this.recordFailure(tenant.id, user.id, client);
+      throw invalid();
+    }
+    if (otpMissing) throw new DomainError('otp_required', 'Send the current one-time password as otp');
+    if (outcome !== 'right' || !issued) throw invalid();
     const restrictions = restrictionsOf(user, tfaConfirmed);
     return this.tokens(issued, tenant, restrictions.includes('password'), restrictions.includes('tfa'));
   }
@@ -153,15 +169,26 @@ export class AuthService {
       return tenant;
     };
     let issued: IssuedSession;
+    let state: UserAuthState | undefined;
     try {
-      issued = await this.sessions.rotate(refreshToken, async (tenantId) => (await tenantOf(tenantId)).refreshTokenTtlSeconds);
+      issued = await this.sessions.rotate(
+        refreshToken,
+        async (tenantId) => (await tenantOf(tenantId)).refreshTokenTtlSeconds,
+        // The checks of any authenticated request, before the token is spent: a refused
+        // refresh (inactive user or tenant, an address outside the allow-list) changes nothing.
+        async (session) => {
+          const live = await this.state.loadForSession(session.id, session.userId, session.tenantId);
+          state = live?.state;
+          if (!state || !state.userActive || !state.tenantActive || !ipAllowed(client.ip, state.ipWhitelist)) throw invalid();
+        },
+      );
     } catch (error) {
       if (error instanceof DomainError) {
         const sessionId = refreshToken.slice(0, 36);
         const ended = await this.dataSource.query('SELECT tenant_id, user_id, end_reason FROM sessions WHERE id = ?', [sessionId]);
         const row = (ended as { tenant_id: string; user_id: string; end_reason: string | null }[])[0];
         if (row?.end_reason === 'refresh_reuse') {
-          await this.dataSource.transaction((manager) =>
+          await this.db.transaction((manager) =>
             this.audit.record(manager, {
               tenantId: row.tenant_id,
               action: 'auth.refresh_token_reused',
@@ -176,13 +203,7 @@ export class AuthService {
       throw error;
     }
     const tenant = await tenantOf(issued.session.tenantId);
-    const user = await readUser(this.dataSource.manager, issued.session.tenantId, 'id', issued.session.userId);
-    if (!user || !user.active || !tenant.active) {
-      await this.sessions.end(issued.session.id, 'revoked');
-      throw invalid();
-    }
-    const restrictions = restrictionsOf(user, await this.tfa.isConfirmed(user.id));
-    return this.tokens(issued, tenant, restrictions.includes('password'), restrictions.includes('tfa'));
+    return this.tokens(issued, tenant, state!.restrictedTo.includes('password'), state!.restrictedTo.includes('tfa'));
   }
 
   async logout(ctx: RequestContext): Promise<void> {
@@ -193,20 +214,6 @@ export class AuthService {
     await this.db.transaction(async (manager) => {
       await this.sessions.end(sessionId, 'logout', manager);
       await this.audit.recordFor(manager, ctx, 'auth.logged_out', { type: 'session', id: sessionId });
-    });
-  }
-
-  /** Failed password or second factor: counts toward lockout. */
-  private async countFailure(tenant: Tenant, user: User, client: Client): Promise<void> {
-    await this.db.transaction(async (manager: EntityManager) => {
-      await manager.increment(User, { id: user.id }, 'failedLogins', 1);
-      const { failedLogins } = await manager.findOneByOrFail(User, { id: user.id });
-      await this.anonymousEvent(manager, tenant.id, 'auth.login_failed', user.id, client);
-      if (tenant.lockoutThreshold > 0 && failedLogins >= tenant.lockoutThreshold) {
-        const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
-        await manager.update(User, { id: user.id }, { lockedUntil, failedLogins: 0 });
-        await this.anonymousEvent(manager, tenant.id, 'auth.locked_out', user.id, client);
-      }
     });
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { AllowRestricted, Authenticated, RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { AppConfig } from '../config/app-config.js';
@@ -62,6 +62,7 @@ export class MeController {
   @AllowRestricted('password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Password changed; the other sessions have ended' })
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords or codes: the account is locked (Retry-After)' })
   async changePassword(@TenantCtx() ctx: TenantContext, @Body() body: ChangePasswordDto): Promise<void> {
     await this.me.changePassword(ctx, body.currentPassword, body.newPassword);
   }
@@ -111,6 +112,7 @@ export class MeController {
   @Authenticated({ usersOnly: true })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'TFA is off' })
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords or codes: the account is locked (Retry-After)' })
   async disable(@TenantCtx() ctx: TenantContext, @Body() body: OtpDto): Promise<void> {
     await this.tfa.disable(ctx, await this.me.user(ctx), body.otp);
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
+import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
@@ -8,6 +8,7 @@ import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
+import { LockoutService } from './lockout.service.js';
 import { SessionsService } from './sessions.service.js';
 
 export function userPrincipal(ctx: TenantContext): UserPrincipal {
@@ -30,6 +31,7 @@ export class MeService {
     private readonly db: Database,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
   ) {}
 
   async user(ctx: TenantContext): Promise<User> {
@@ -43,13 +45,20 @@ export class MeService {
   async changePassword(ctx: TenantContext, currentPassword: string, newPassword: string): Promise<void> {
     const principal = userPrincipal(ctx);
     const user = await this.user(ctx);
-    if (!user.passwordHash || !(await verifyPassword(user.passwordHash, currentPassword))) {
-      throw DomainError.validation([{ field: 'currentPassword', message: 'is not the current password' }]);
-    }
+    // A stolen access token must not give unlimited guesses at the password: they count toward the lockout.
+    const policy = await this.lockout.policyOf(ctx.tenantId);
+    const outcome = await this.lockout.guess(
+      policy,
+      user.id,
+      async () => (user.passwordHash && (await verifyPassword(user.passwordHash, currentPassword).catch(() => false)) ? 'right' : 'wrong'),
+      { actor: actorOf(ctx), ip: ctx.ip, requestId: ctx.requestId },
+    );
+    if (outcome === 'locked') throw await this.lockout.refusal(policy, user.id);
+    if (outcome !== 'right') throw DomainError.validation([{ field: 'currentPassword', message: 'is not the current password' }]);
     await checkPasswordPolicy(this.dataSource, ctx.tenantId, newPassword, 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
-      await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: user.version + 1, updatedAt: new Date() });
+      await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: () => 'version + 1', updatedAt: new Date() });
       await this.sessions.endAllForUser(manager, user.id, 'password_changed', principal.sessionId ?? undefined);
       await this.audit.recordFor(manager, ctx, 'user.password_changed', { type: 'user', id: user.id });
     });

@@ -83,7 +83,7 @@ export class PasswordResetService {
       await manager.update(
         User,
         { id: user.id },
-        { passwordHash, resetPassword: false, failedLogins: 0, lockedUntil: null, version: user.version + 1, updatedAt: new Date() },
+        { passwordHash, resetPassword: false, failedLogins: 0, lockedUntil: null, version: () => 'version + 1', updatedAt: new Date() },
       );
       await this.sessions.endAllForUser(manager, user.id, 'password_reset');
       await this.audit.record(manager, {

@@ -11,6 +11,7 @@ import { AuthStateService } from './auth-state.service.js';
 import { SessionBearerResolver } from './bearer.resolver.js';
 import { EncryptionKey } from './encryption-key.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { LockoutService } from './lockout.service.js';
 import { MeController, UserSessionsController } from './me.controller.js';
 import { MeService } from './me.service.js';
 import { PasswordResetService } from './password-reset.service.js';
@@ -32,6 +33,7 @@ import { UserCredentialsRevoker } from './user-credentials.revoker.js';
     AuthStateService,
     SessionsService,
     TfaService,
+    LockoutService,
     AuthService,
     MeService,
     PasswordResetService,

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
-import { randomToken, safeEqualHex, sha256Hex } from '../common/crypto.js';
+import { hmacHex, randomToken, safeEqualHex, sha256Hex } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { readEntities } from '../database/fast-query.js';
 import type { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
+import { EncryptionKey } from './encryption-key.service.js';
 import { ApiKey, Session } from './session.entities.js';
 
 /** lastUsedAt / lastActionAt are written at most this often per session. */
@@ -24,9 +25,38 @@ function splitRefreshToken(token: string): { sessionId: string; secret: string }
   return { sessionId: token.slice(0, dot), secret: token.slice(dot + 1) };
 }
 
+/** Hex characters of the tag that binds a refresh secret to its session. */
+const TAG_LENGTH = 32;
+
 @Injectable()
 export class SessionsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly encryption: EncryptionKey,
+  ) {}
+
+  /**
+   * A refresh secret is `<random>.<tag>`, the tag a MAC of the session id and the random
+   * part: a secret with a valid tag was issued by the service for that session, so when it
+   * is not the session's current one it has been spent (reuse). A secret without a valid
+   * tag was never valid, and must not let whoever knows a session id end it.
+   */
+  private newSecret(sessionId: string): string {
+    const random = randomToken(32);
+    return `${random}.${this.tag(sessionId, random)}`;
+  }
+
+  private tag(sessionId: string, random: string): string {
+    return hmacHex(this.encryption.key, `refresh:${sessionId}.${random}`).slice(0, TAG_LENGTH);
+  }
+
+  private wasIssued(sessionId: string, secret: string): boolean {
+    const dot = secret.lastIndexOf('.');
+    if (dot < 0 || secret.length - dot - 1 !== TAG_LENGTH) return false;
+    const tag = secret.slice(dot + 1);
+    if (!/^[0-9a-f]+$/.test(tag)) return false;
+    return safeEqualHex(tag, this.tag(sessionId, secret.slice(0, dot)));
+  }
 
   listLive(tenantId: string, userId: string): Promise<Session[]> {
     return this.dataSource.getRepository(Session).find({
@@ -66,9 +96,10 @@ export class SessionsService {
         evicted.push(old.id);
       }
     }
-    const secret = randomToken(32);
+    const id = newId();
+    const secret = this.newSecret(id);
     const session = Object.assign(new Session(), {
-      id: newId(),
+      id,
       tenantId: tenant.id,
       userId: user.id,
       refreshHash: sha256Hex(secret),
@@ -86,10 +117,17 @@ export class SessionsService {
 
   /**
    * Rotates the refresh token. The swap is one conditional UPDATE, so of several refreshes
-   * with one token at most one wins; a token that is not the current one (a replay of a
-   * rotated token, or the losers of such a race) ends the whole session.
+   * with one token at most one wins; a token the service issued for the session that is not
+   * the current one (a replay of a rotated token, or the losers of such a race) ends the
+   * whole session. A secret the service never issued changes nothing. `admit` runs before
+   * the swap, with the session found, and throws to refuse it (user, tenant, allow-list):
+   * a refused refresh leaves the token as it was.
    */
-  async rotate(token: string, refreshTtlSeconds: (tenantId: string) => Promise<number>): Promise<IssuedSession> {
+  async rotate(
+    token: string,
+    refreshTtlSeconds: (tenantId: string) => Promise<number>,
+    admit: (session: Session) => Promise<void> = async () => undefined,
+  ): Promise<IssuedSession> {
     const parts = splitRefreshToken(token);
     // Made only when thrown: an Error's stack trace cost 2% of a refresh.
     const invalid = (): DomainError => new DomainError('invalid_credentials', 'The refresh token is not valid');
@@ -99,10 +137,11 @@ export class SessionsService {
     if (!session || session.endedAt !== null || session.expiresAt <= new Date()) throw invalid();
     const presented = sha256Hex(parts.secret);
     if (!safeEqualHex(presented, session.refreshHash)) {
-      await this.end(session.id, 'refresh_reuse');
+      if (this.wasIssued(session.id, parts.secret)) await this.end(session.id, 'refresh_reuse');
       throw invalid();
     }
-    const secret = randomToken(32);
+    await admit(session);
+    const secret = this.newSecret(session.id);
     const now = new Date();
     const expiresAt = new Date(now.getTime() + (await refreshTtlSeconds(session.tenantId)) * 1000);
     const swapped = await repo.update(

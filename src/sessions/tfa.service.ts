@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
+import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { decrypt, encrypt, hmacHex, randomToken } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
@@ -8,6 +8,7 @@ import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { User } from '../users/user.entity.js';
 import { EncryptionKey } from './encryption-key.service.js';
+import { LockoutService } from './lockout.service.js';
 import { RecoveryCode, UserTfa } from './session.entities.js';
 import { matchingStep, newTotpSecret, otpauthUrl } from './totp.js';
 
@@ -23,6 +24,7 @@ export class TfaService {
     private readonly db: Database,
     private readonly encryption: EncryptionKey,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
   ) {}
 
   async isConfirmed(userId: string): Promise<boolean> {
@@ -69,8 +71,16 @@ export class TfaService {
     return codes;
   }
 
+  /** Wrong codes count toward the lockout, so a stolen access token cannot guess its way through. */
   async disable(ctx: TenantContext, user: User, otp: string): Promise<void> {
-    if (!(await this.consumeOtp(user.id, otp, true))) throw WRONG_CODE();
+    const policy = await this.lockout.policyOf(ctx.tenantId);
+    const outcome = await this.lockout.guess(policy, user.id, async () => ((await this.consumeOtp(user.id, otp, true)) ? 'right' : 'wrong'), {
+      actor: actorOf(ctx),
+      ip: ctx.ip,
+      requestId: ctx.requestId,
+    });
+    if (outcome === 'locked') throw await this.lockout.refusal(policy, user.id);
+    if (outcome !== 'right') throw WRONG_CODE();
     await this.db.transaction(async (manager) => {
       await this.remove(manager, user.id);
       await manager.update(User, { id: user.id }, { tfa: false, version: () => 'version + 1', updatedAt: new Date() });

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CanonicalIds } from '../../common/ids.js';
 import { KeysetQuery } from '../../common/pagination.js';
 import { FilterOf } from '../../common/validation.js';
@@ -38,6 +38,8 @@ export class UsersQueryDto extends KeysetQuery {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // 99999999999999999999 parses as an integer too, beyond what either database's OFFSET holds.
+  @Max(Number.MAX_SAFE_INTEGER)
   offset?: number;
 
   @ApiPropertyOptional({ enum: USER_SORTS, default: 'createdAt', description: 'Ties are broken by id; NULL lastLoginAt sorts first ascending, last descending' })

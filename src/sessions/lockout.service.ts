@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AuditActor } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Database } from '../database/database.service.js';
+import { DomainError } from '../common/errors.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { User } from '../users/user.entity.js';
+
+/** Who guessed, for the audit events a lockout writes. */
+export interface Guesser {
+  actor: AuditActor;
+  ip: string | null;
+  requestId: string | null;
+  /** The event of a failed guess (a failed login), if one is written. */
+  failedAction?: 'auth.login_failed';
+}
+
+/** What an evaluation found: 'uncounted' for a guess that proved nothing (a second factor not sent yet). */
+export type Evaluation = 'right' | 'wrong' | 'uncounted';
+export type GuessOutcome = Evaluation | 'locked';
+
+type LockoutPolicy = Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>;
+
+/**
+ * Counts guesses at a user's secrets (password at login, second factor, the current password
+ * or an OTP on the user's own routes) toward the tenant's lockout, exactly under concurrency:
+ * a guess is counted before it is evaluated, by one conditional UPDATE that also holds the
+ * decision (not locked, fewer than `lockoutThreshold` guesses pending or failed). So of any
+ * burst at most the threshold is evaluated, and a right guess arriving once they are taken
+ * is refused like any other, whatever the database.
+ */
+@Injectable()
+export class LockoutService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Runs `evaluate` only when the guess may be evaluated, and counts it: a right guess clears
+   * the count (`onRight` runs in the transaction that does so), a wrong one stays counted and
+   * locks the account when it reaches the threshold, an uncounted one gives its place back.
+   * 'locked': not evaluated.
+   */
+  async guess(
+    tenant: LockoutPolicy,
+    userId: string,
+    evaluate: () => Promise<Evaluation>,
+    guesser: Guesser,
+    onRight?: (manager: EntityManager) => Promise<void>,
+  ): Promise<GuessOutcome> {
+    if (!(await this.claim(tenant, userId))) return 'locked';
+    let outcome: Evaluation = 'wrong';
+    try {
+      outcome = await evaluate();
+    } finally {
+      if (outcome === 'right') {
+        await this.db.transaction(async (manager) => {
+          await manager.update(User, { id: userId }, { failedLogins: 0 });
+          await onRight?.(manager);
+        });
+      } else if (outcome === 'uncounted') {
+        await this.dataSource
+          .createQueryBuilder()
+          .update(User)
+          .set({ failedLogins: () => 'failed_logins - 1' })
+          .where('id = :userId AND failed_logins > 0', { userId })
+          .execute();
+      } else {
+        await this.failed(tenant, userId, guesser);
+      }
+    }
+    return outcome;
+  }
+
+  /**
+   * The answer to a guess on an authenticated route that was not evaluated: a 429 with the
+   * time left of the lock (or of a lockout period, while other guesses hold the threshold).
+   */
+  async refusal(tenant: LockoutPolicy, userId: string): Promise<DomainError> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId }, select: { id: true, lockedUntil: true } });
+    const until = user?.lockedUntil && user.lockedUntil > new Date() ? user.lockedUntil.getTime() : Date.now() + tenant.lockoutMinutes * 60_000;
+    const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    return new DomainError('rate_limited', 'Too many wrong attempts: the account is locked for now', undefined, { 'Retry-After': String(seconds) });
+  }
+
+  /** The tenant's lockout policy. */
+  policyOf(tenantId: string): Promise<LockoutPolicy> {
+    return this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id: tenantId }, select: { id: true, lockoutThreshold: true, lockoutMinutes: true } });
+  }
+
+  /** Counts one guess, in one statement, unless the user is locked or the threshold is taken. */
+  private async claim(tenant: LockoutPolicy, userId: string): Promise<boolean> {
+    const metadata = this.dataSource.getMetadata(User);
+    const now = this.dataSource.driver.preparePersistentValue(new Date(), metadata.findColumnWithPropertyName('lockedUntil')!);
+    const qb = this.dataSource
+      .createQueryBuilder()
+      .update(User)
+      .set({ failedLogins: () => 'failed_logins + 1' })
+      .where('id = :userId AND tenant_id = :tenantId', { userId, tenantId: tenant.id })
+      .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now });
+    if (tenant.lockoutThreshold > 0) qb.andWhere('failed_logins < :threshold', { threshold: tenant.lockoutThreshold });
+    const result = await qb.execute();
+    return Boolean(result.affected);
+  }
+
+  /** A wrong guess stays counted; the one that reaches the threshold locks the account. */
+  private async failed(tenant: LockoutPolicy, userId: string, guesser: Guesser): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const event = (action: 'auth.login_failed' | 'auth.locked_out') =>
+        this.audit.record(manager, {
+          tenantId: tenant.id,
+          action,
+          actor: guesser.actor,
+          target: { type: 'user', id: userId },
+          ip: guesser.ip,
+          requestId: guesser.requestId,
+        });
+      if (guesser.failedAction) await event(guesser.failedAction);
+      if (tenant.lockoutThreshold <= 0) return;
+      const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
+      const locked = await manager
+        .createQueryBuilder()
+        .update(User)
+        .set({ lockedUntil, failedLogins: 0 })
+        .where('id = :userId AND failed_logins >= :threshold', { userId, threshold: tenant.lockoutThreshold })
+        .execute();
+      if (locked.affected) await event('auth.locked_out');
+    });
+  }
+}

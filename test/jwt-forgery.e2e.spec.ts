@@ -198,21 +198,27 @@ describe('signing key rotation', () => {
     return jwks.body.keys.map((k: { kid: string }) => k.kid);
   };
 
-  it('keeps the old key published and its tokens valid, and signs new logins with the new key', async () => {
+  it('signs with the key staged at the previous rotation, keeps the old key published and its tokens valid', async () => {
     const before = await loginWith(t, { tenant: tenant.slug, email: user.email });
     const oldKid = decodeHeader(before.body.accessToken).kid!;
-    expect(await kids()).toEqual([oldKid]);
+    const published = await kids();
+    // The signing key and the staged one, published before it signs anything.
+    expect(published).toHaveLength(2);
+    expect(published).toContain(oldKid);
+    const stagedKid = published.find((k) => k !== oldKid)!;
 
     // Only the operator rotates.
     expectProblem(await t.call('POST', '/api/v2/signing-keys/rotate', { as: { bearer: before.body.accessToken } }), 403);
     expectProblem(await t.call('POST', '/api/v2/signing-keys/rotate', { as: null }), 401);
-    expect(await kids()).toEqual([oldKid]);
+    expect((await kids()).sort()).toEqual(published.sort());
 
     const rotated = await t.call('POST', '/api/v2/signing-keys/rotate');
     expect(rotated.status).toBe(200);
     const newKid = rotated.body.kid as string;
-    expect(newKid).not.toBe(oldKid);
-    expect((await kids()).sort()).toEqual([oldKid, newKid].sort());
+    expect(newKid).toBe(stagedKid);
+    const afterRotation = await kids();
+    expect(afterRotation).toHaveLength(3);
+    expect(afterRotation).toEqual(expect.arrayContaining([oldKid, newKid]));
 
     expect((await me(before.body.accessToken)).status).toBe(200);
     const after = await loginWith(t, { tenant: tenant.slug, email: user.email });
@@ -229,5 +235,27 @@ describe('signing key rotation', () => {
     expect(() => jwt.verify(before.body.accessToken, keyOf(oldKid), { algorithms: ['ES256'] })).not.toThrow();
     expect(() => jwt.verify(after.body.accessToken, keyOf(newKid), { algorithms: ['ES256'] })).not.toThrow();
     expect(() => jwt.verify(after.body.accessToken, keyOf(oldKid), { algorithms: ['ES256'] })).toThrow();
+  });
+
+  it('never shows a verifier that caches the JWKS an unknown kid, rotation after rotation (issue 12, point 15)', async () => {
+    /** A verifier as integrations run one: the JWKS fetched once and kept, as jose's remote key set does between refreshes. */
+    const cachingVerifier = async () => {
+      const { keys } = (await t.call('GET', '/.well-known/jwks.json', { as: null })).body as { keys: { kid: string }[] };
+      const cached = new Map(keys.map((k) => [k.kid, createPublicKey({ key: k as never, format: 'jwk' })]));
+      return (token: string) => {
+        const key = cached.get(decodeHeader(token).kid ?? '');
+        if (!key) throw new Error(`unknown kid ${decodeHeader(token).kid}`);
+        return jwt.verify(token, key, { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE });
+      };
+    };
+    for (let round = 0; round < 3; round++) {
+      const verify = await cachingVerifier();
+      expect((await t.call('POST', '/api/v2/signing-keys/rotate')).status).toBe(200);
+      const fresh = await loginWith(t, { tenant: tenant.slug, email: user.email });
+      expect(fresh.status).toBe(200);
+      expect(() => verify(fresh.body.accessToken)).not.toThrow();
+      const refreshed = await t.call('POST', '/api/v2/auth/refresh', { as: null, body: { refreshToken: fresh.body.refreshToken } });
+      expect(() => verify(refreshed.body.accessToken)).not.toThrow();
+    }
   });
 });

@@ -109,7 +109,7 @@ export class JwksController {
   }
 
   @Post('api/v2/signing-keys/rotate')
-  @ApiOperation({ summary: 'Rotate the signing key', description: 'The new key signs from now on; the old one stays published until the tokens it signed have expired.' })
+  @ApiOperation({ summary: 'Rotate the signing key', description: 'The key staged in the JWKS at the previous rotation signs from now on, and a fresh key is staged (published, not yet signing), so verifiers that cache the JWKS already hold it; the old key stays published until the tokens it signed have expired. Returns the kid that now signs.' })
   @OperatorOnly()
   @HttpCode(200)
   @ApiOkResponse({ type: RotatedKey })

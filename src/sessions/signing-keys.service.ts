@@ -1,7 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
+import { Database } from '../database/database.service.js';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { decrypt, encrypt, sha256Hex } from '../common/crypto.js';
@@ -12,6 +13,8 @@ import { SigningKey } from './session.entities.js';
 export const JWT_ALGORITHM = 'ES256';
 /** The longest access token lifetime a tenant may set: retired keys stay published this long. */
 const MAX_ACCESS_TTL_MS = 86_400_000;
+/** How stale this instance's view of the keys may get before it reads them again (a rotation made elsewhere). */
+const RELOAD_AFTER_MS = 30_000;
 
 interface LoadedKey {
   kid: string;
@@ -23,11 +26,6 @@ interface LoadedKey {
   retiredAt: Date | null;
 }
 
-/**
- * ES256 signing keys: JWT_PRIVATE_KEY when given, otherwise generated on first start and
- * stored with the private half encrypted. Other instances pick up a rotation when they meet
- * an unknown `kid`.
- */
 /** A public key as the JWKS publishes it (EC P-256). */
 export interface PublishedKey {
   kty: string;
@@ -39,15 +37,27 @@ export interface PublishedKey {
   use: 'sig';
 }
 
+/**
+ * ES256 signing keys: JWT_PRIVATE_KEY when given, otherwise generated and stored with the
+ * private half encrypted. A key is published in the JWKS one rotation before it signs: of
+ * the keys not retired, the oldest signs and the newer one is staged (API.md section 8), so a
+ * verifier that caches the JWKS already holds the key of every token it meets. Other
+ * instances pick up a rotation when they meet the staged `kid` or an unknown one, and at the
+ * latest RELOAD_AFTER_MS after it.
+ */
 @Injectable()
 export class SigningKeysService implements OnModuleInit {
   private keys = new Map<string, LoadedKey>();
   private current: LoadedKey | null = null;
+  private staged: LoadedKey | null = null;
+  private loadedAt = 0;
+  private reloading: Promise<void> | null = null;
 
   constructor(
     private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly encryption: EncryptionKey,
+    private readonly db: Database,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -59,12 +69,13 @@ export class SigningKeysService implements OnModuleInit {
       return;
     }
     await this.reload();
-    if (!this.current) await this.rotate();
+    if (!this.current || !this.staged) await this.rotate();
   }
 
   sign(claims: Record<string, unknown>, ttlSeconds: number): string {
     const key = this.current;
     if (!key?.privateKey) throw new Error('No signing key');
+    if (Date.now() - this.loadedAt > RELOAD_AFTER_MS) this.reloadSoon();
     return jwt.sign(claims, key.privateKey, { algorithm: JWT_ALGORITHM, keyid: key.kid, expiresIn: ttlSeconds });
   }
 
@@ -75,6 +86,8 @@ export class SigningKeysService implements OnModuleInit {
    */
   async publicKey(kid: string): Promise<KeyObject | null> {
     const known = this.keys.get(kid);
+    // A token signed with the staged key: another instance has rotated; follow it.
+    if (known && known === this.staged) this.reloadSoon();
     if (known) return known.publicKey;
     if (this.config.auth.jwtPrivateKey !== null) return null;
     if (!(await this.dataSource.getRepository(SigningKey).existsBy({ id: kid }))) return null;
@@ -82,8 +95,9 @@ export class SigningKeysService implements OnModuleInit {
     return this.keys.get(kid)?.publicKey ?? null;
   }
 
-  /** Published keys: the current one and those retired less than the longest token lifetime ago. */
+  /** Published keys: the current one, the staged one, and those retired less than the longest token lifetime ago. */
   jwks(): { keys: PublishedKey[] } {
+    if (Date.now() - this.loadedAt > RELOAD_AFTER_MS) this.reloadSoon();
     const cutoff = Date.now() - MAX_ACCESS_TTL_MS;
     return {
       keys: [...this.keys.values()]
@@ -100,33 +114,55 @@ export class SigningKeysService implements OnModuleInit {
     };
   }
 
-  /** A new signing key; the old ones are retired but stay published until their tokens expire. */
+  /**
+   * The staged key starts signing and a fresh key is staged; the key that signed until now is
+   * retired but stays published until its tokens expire. On first start (no key yet) two keys
+   * are made: one signs, one is staged. Returns the kid that now signs.
+   */
   async rotate(): Promise<string> {
     if (this.config.auth.jwtPrivateKey !== null) {
       throw new DomainError('conflict', 'The signing key is given by JWT_PRIVATE_KEY: rotate it by changing that variable');
     }
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const now = new Date();
-    const loaded = this.fromKeyObject(privateKey, now, null, newId());
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(SigningKey, { retiredAt: IsNull() }, { retiredAt: now });
-      await manager.insert(SigningKey, {
-        id: loaded.kid,
-        algorithm: JWT_ALGORITHM,
-        publicJwk: JSON.stringify(loaded.publicJwk),
-        privateKeyEncrypted: encrypt(this.encryption.key, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
-        createdAt: now,
-        retiredAt: null,
-      });
+    await this.db.transaction(async (manager) => {
+      const live = await manager.find(SigningKey, { where: { retiredAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' } });
+      const now = new Date();
+      // The signing key retires, unless it is the only one (first start, or a database from
+      // before keys were staged): then it stays and only a staged key is added.
+      const retiring = live.length >= 2 ? live.slice(0, -1) : [];
+      if (retiring.length > 0) await manager.update(SigningKey, { id: In(retiring.map((k) => k.id)) }, { retiredAt: now });
+      const toMake = live.length === 0 ? 2 : 1;
+      for (let i = 0; i < toMake; i++) {
+        const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const loaded = this.fromKeyObject(privateKey, new Date(now.getTime() + i), null, newId());
+        await manager.insert(SigningKey, {
+          id: loaded.kid,
+          algorithm: JWT_ALGORITHM,
+          publicJwk: JSON.stringify(loaded.publicJwk),
+          privateKeyEncrypted: encrypt(this.encryption.key, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+          createdAt: loaded.createdAt,
+          retiredAt: null,
+        });
+      }
     });
     await this.reload();
-    return loaded.kid;
+    return this.current!.kid;
+  }
+
+  /** Reads the keys again in the background, once at a time; signing goes on with what is loaded. */
+  private reloadSoon(): void {
+    if (this.reloading || this.config.auth.jwtPrivateKey !== null) return;
+    this.loadedAt = Date.now();
+    this.reloading = this.reload()
+      .catch(() => undefined)
+      .finally(() => {
+        this.reloading = null;
+      });
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC' } });
+    const rows = await this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
     const keys = new Map<string, LoadedKey>();
-    let current: LoadedKey | null = null;
+    const live: LoadedKey[] = [];
     for (const row of rows) {
       const privateKey = row.retiredAt === null ? createPrivateKey(decrypt(this.encryption.key, row.privateKeyEncrypted)) : null;
       const publicJwk = JSON.parse(row.publicJwk) as JsonWebKey;
@@ -139,10 +175,13 @@ export class SigningKeysService implements OnModuleInit {
         retiredAt: row.retiredAt,
       };
       keys.set(row.id, loaded);
-      if (row.retiredAt === null && (!current || row.createdAt >= current.createdAt)) current = loaded;
+      if (row.retiredAt === null) live.push(loaded);
     }
     this.keys = keys;
-    this.current = current;
+    // The oldest key not retired signs; the newest is staged (alone, it signs and nothing is staged).
+    this.current = live[0] ?? null;
+    this.staged = live.length >= 2 ? live[live.length - 1]! : null;
+    this.loadedAt = Date.now();
   }
 
   private fromKeyObject(privateKey: KeyObject, createdAt: Date, retiredAt: Date | null, kid?: string): LoadedKey {

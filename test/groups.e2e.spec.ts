@@ -26,7 +26,7 @@ describe('groups and the permission catalogue', () => {
       expect(operator.body).toEqual({ data: [...PERMISSIONS] });
       expect(operator.body.data).toEqual([
         'users:read', 'users:write', 'users:delete', 'groups:read', 'groups:write', 'plans:read', 'plans:write',
-        'sessions:read', 'sessions:write', 'audit:read', 'tenant:read', 'tenant:write',
+        'sessions:read', 'sessions:write', 'audit:read', 'tenant:read', 'tenant:write', 'webhooks:read', 'webhooks:write',
       ]);
       const plain = await signedInUser(t, tenant);
       const res = await t.call('GET', '/api/v2/permissions', { as: plain.bearer });

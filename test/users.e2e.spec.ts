@@ -213,7 +213,7 @@ describe('users (operator)', () => {
       body: { phone: null, clientTags: ['c'], admin: true, sessionsLimit: 5, resetPassword: true },
     });
     expect(patch.body).toMatchObject({ firstName: 'Ann', lastName: 'Smith', phone: null, clientTags: ['c'], admin: true, sessionsLimit: 5, version: 3 });
-    expect(patch.body.permissions).toHaveLength(12);
+    expect(patch.body.permissions).toHaveLength(14);
     expectProblem(await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { email: null } }), 422);
     expectProblem(await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { colour: 'red' } }), 422);
   });

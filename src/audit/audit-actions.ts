@@ -40,6 +40,12 @@ export const AUDIT_ACTIONS = [
   'auth.refresh_token_reused',
   'auth.password_reset_requested',
   'auth.password_reset',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.deactivated',
+  'webhook.redelivery_requested',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

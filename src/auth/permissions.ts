@@ -11,6 +11,8 @@ export const PERMISSIONS = [
   'audit:read',
   'tenant:read',
   'tenant:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -45,6 +45,21 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
   shutdownDelayMs: 0,
 };
 
+/** How webhooks are delivered (API.md section 13). */
+export interface WebhooksConfig {
+  /** Hosts (`host` or `host:port`, lower case) exempt from the address rules, which may use http. */
+  allowedHosts: readonly string[];
+  /** Seconds to wait before each retry; its length is the number of retries. */
+  retrySchedule: readonly number[];
+  /** Deliver from this instance; false leaves the outbox to other instances. */
+  dispatch: boolean;
+}
+
+/** About a day in all: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h (jitter added to each). */
+export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 21600];
+
+export const DEFAULT_WEBHOOKS_CONFIG: WebhooksConfig = { allowedHosts: [], retrySchedule: DEFAULT_RETRY_SCHEDULE, dispatch: true };
+
 /** Typed configuration, read once from the environment and validated at boot. */
 export class AppConfig {
   constructor(
@@ -61,6 +76,7 @@ export class AppConfig {
     readonly mailLogBodies: boolean,
     readonly auth: AuthConfig = DEFAULT_AUTH_CONFIG,
     readonly operations: OperationsConfig = DEFAULT_OPERATIONS_CONFIG,
+    readonly webhooks: WebhooksConfig = DEFAULT_WEBHOOKS_CONFIG,
   ) {}
 }
 
@@ -154,7 +170,31 @@ export function loadConfig(env: Env): AppConfig {
     bool(env, 'MAIL_LOG_BODIES'),
     loadAuthConfig(env, database),
     operations,
+    loadWebhooksConfig(env),
   );
+}
+
+function loadWebhooksConfig(env: Env): WebhooksConfig {
+  const allowedHosts = (optional(env, 'WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  for (const entry of allowedHosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(entry)) {
+      throw new ConfigError('WEBHOOK_ALLOWED_HOSTS', `must list host or host:port entries, got "${entry}"`);
+    }
+  }
+  let retrySchedule = DEFAULT_RETRY_SCHEDULE;
+  const rawSchedule = optional(env, 'WEBHOOK_RETRY_SCHEDULE');
+  if (rawSchedule !== undefined) {
+    const parts = rawSchedule.split(',').map((part) => part.trim());
+    if (parts.length > 50 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part) || Number(part) > 7 * 86400)) {
+      throw new ConfigError('WEBHOOK_RETRY_SCHEDULE', 'must be up to 50 comma-separated waits in seconds (each at most a week)');
+    }
+    retrySchedule = parts.map(Number);
+  }
+  const dispatchRaw = optional(env, 'WEBHOOK_DISPATCH');
+  return { allowedHosts, retrySchedule, dispatch: dispatchRaw === undefined ? true : bool(env, 'WEBHOOK_DISPATCH') };
 }
 
 function loadOperationsConfig(env: Env): OperationsConfig {

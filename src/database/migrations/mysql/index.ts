@@ -4,5 +4,6 @@ import { Sessions1795437550521 } from './1795437550521-Sessions.js';
 import { AuditActionNames1796032537361 } from './1796032537361-AuditActionNames.js';
 import { Scim1796033777544 } from './1796033777544-Scim.js';
 import { UserNameExplicit1796044611424 } from './1796044611424-UserNameExplicit.js';
+import { Webhooks1796044689491 } from './1796044689491-Webhooks.js';
 
-export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424];
+export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424, Webhooks1796044689491];

@@ -18,6 +18,7 @@ import { ScimModule } from './scim/scim.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,7 @@ export class AppModule {
         GroupsModule,
         PlansModule,
         ScimModule,
+        WebhooksModule,
         HealthModule,
         ProblemsModule,
         MetricsModule,

@@ -4,16 +4,17 @@ import type { RequestContext } from '../auth/request-context.js';
 import { CursorSeal } from '../common/cursor.js';
 import { isUuid, newId } from '../common/ids.js';
 import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { currentActionName, type AuditAction } from './audit-actions.js';
 import { AuditEvent } from './audit-event.entity.js';
 
 export interface AuditTarget {
-  type: 'tenant' | 'user' | 'group' | 'plan' | 'session' | 'apiKey';
+  type: 'tenant' | 'user' | 'group' | 'plan' | 'session' | 'apiKey' | 'webhook';
   id: string | null;
 }
 
 export interface AuditActor {
-  type: 'operator' | 'user' | 'integration' | 'anonymous';
+  type: 'operator' | 'user' | 'integration' | 'anonymous' | 'system';
   id: string | null;
 }
 
@@ -47,13 +48,14 @@ export class AuditService {
   constructor(
     private readonly dataSource: DataSource,
     encryption: EncryptionKey,
+    private readonly outbox: WebhookOutbox,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'audit-events');
   }
 
   /**
    * Writes an event with the manager of the caller's transaction, so the event and the
-   * change it records commit or roll back together.
+   * change it records commit or roll back together; so do the webhook deliveries it makes.
    */
   async record(
     manager: EntityManager,
@@ -66,10 +68,12 @@ export class AuditService {
       requestId: string | null;
     },
   ): Promise<void> {
+    const id = newId();
+    const at = new Date();
     await manager.insert(AuditEvent, {
-      id: newId(),
+      id,
       tenantId: event.tenantId,
-      at: new Date(),
+      at,
       action: event.action,
       actorType: event.actor.type,
       actorId: event.actor.id,
@@ -78,6 +82,7 @@ export class AuditService {
       ip: event.ip,
       requestId: event.requestId,
     });
+    await this.outbox.enqueue(manager, { ...event, id, at });
   }
 
   /** Convenience for the common case: the caller of a request changed something in its tenant. */

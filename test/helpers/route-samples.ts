@@ -1,6 +1,7 @@
 import { createTenant, type TestApp } from './app.js';
 import { login, PASSWORD } from './sessions.js';
 import { createUser, insertGroup, insertPlan, uniqueEmail } from './users.js';
+import { insertDelivery, insertWebhook } from './webhooks.js';
 
 /** What a sample request may build on: a tenant with a user, a group and a plan, and throwaways. */
 export interface Fixtures {
@@ -8,11 +9,15 @@ export interface Fixtures {
   target: any;
   groupId: string;
   planId: string;
+  /** An active endpoint at a loopback address no delivery may reach, and one delivery of it. */
+  webhookId: string;
+  deliveryId: string;
   /** A throwaway user for routes that destroy or end something. */
   disposableUser(): Promise<any>;
   disposableTenant(): Promise<any>;
   disposableGroup(): Promise<string>;
   disposablePlan(): Promise<string>;
+  disposableWebhook(): Promise<string>;
   disposableSession(): Promise<{ userId: string; sessionId: string }>;
 }
 
@@ -113,6 +118,15 @@ export const SAMPLES: Record<string, (f: Fixtures) => Promise<Sample> | Sample> 
     body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'externalId', value: 'matrix-group-ext' }] },
   }),
   'DELETE /scim/v2/Groups/:id': async (f) => ({ url: `/scim/v2/Groups/${await f.disposableGroup()}` }),
+  'GET /api/v2/webhooks': () => ({ url: '/api/v2/webhooks' }),
+  // Inactive: nothing is ever sent to it (no test sends traffic beyond loopback).
+  'POST /api/v2/webhooks': () => ({ url: '/api/v2/webhooks', body: { url: 'https://hooks.example.com/matrix', events: ['user.*'], active: false } }),
+  'GET /api/v2/webhooks/:id': (f) => ({ url: `/api/v2/webhooks/${f.webhookId}` }),
+  'PATCH /api/v2/webhooks/:id': (f) => ({ url: `/api/v2/webhooks/${f.webhookId}`, body: { description: 'matrix' } }),
+  'DELETE /api/v2/webhooks/:id': async (f) => ({ url: `/api/v2/webhooks/${await f.disposableWebhook()}` }),
+  'POST /api/v2/webhooks/:id/rotate-secret': (f) => ({ url: `/api/v2/webhooks/${f.webhookId}/rotate-secret` }),
+  'GET /api/v2/webhooks/:id/deliveries': (f) => ({ url: `/api/v2/webhooks/${f.webhookId}/deliveries` }),
+  'POST /api/v2/webhooks/:id/deliveries/:deliveryId/redeliver': (f) => ({ url: `/api/v2/webhooks/${f.webhookId}/deliveries/${f.deliveryId}/redeliver` }),
 };
 
 const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -134,12 +148,17 @@ export async function buildFixtures(
   const groupId = await insertGroup(t, tenant.id, `${name}-group`, ['users:read']);
   const planId = await insertPlan(t, tenant.id, `${name}-plan`, 10);
   const target = await createUser(t, tenant, { email: uniqueEmail('target'), externalId: `${name}-target`, password: PASSWORD, ...fields });
+  const webhookId = await insertWebhook(t, tenant.id);
+  const deliveryId = await insertDelivery(t, tenant.id, webhookId);
   let n = 0;
   return {
     tenant,
     target,
     groupId,
     planId,
+    webhookId,
+    deliveryId,
+    disposableWebhook: () => insertWebhook(t, tenant.id),
     disposableUser: () => createUser(t, tenant, { email: uniqueEmail('gone'), externalId: `${name}-gone-${++n}-${Date.now()}`, ...fields }),
     disposableTenant: () => createTenant(t),
     disposableGroup: () => insertGroup(t, tenant.id, `${name}-gone-${++n}`, []),

@@ -34,6 +34,7 @@ export const TAGS: Record<string, string> = {
   audit: 'The audit log, pollable with a cursor',
   health: 'Liveness and readiness',
   problems: 'What each problem code of an error answer means',
+  webhooks: 'Webhook endpoints (Standard Webhooks), their signing secrets and deliveries',
 };
 
 const DESCRIPTION = `Multi-tenant identity API.

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhooksController } from './webhooks.controller.js';
+import { WebhooksService } from './webhooks.service.js';
+
+@Module({ controllers: [WebhooksController], providers: [WebhooksService, WebhookDispatcher], exports: [WebhookDispatcher] })
+export class WebhooksModule {}

@@ -27,7 +27,7 @@ import { User } from './user.entity.js';
 import { UsersRepository, type UserSearch } from './users.repository.js';
 import { comparedFields } from '../database/condition.js';
 
-const UNIQUE_RULES: UniqueRule[] = [
+export const UNIQUE_RULES: UniqueRule[] = [
   { index: 'uq_users_tenant_email', column: 'email', code: 'email_taken', detail: 'A user with this email already exists' },
   { index: 'uq_users_tenant_external_id', column: 'external_id', code: 'external_id_taken', detail: 'A user with this externalId already exists' },
   { index: 'uq_users_tenant_username', column: 'username', code: 'username_taken', detail: 'A user with this username already exists' },
@@ -164,7 +164,7 @@ const maskedValue = (field: string): DomainError =>
  * `+*******7762`, `***`): the field keeps its value, since a masked value is never stored.
  * A masked rendering that is not the current value's (or on create) is a 422.
  */
-function withoutMaskedEchoes(input: UserInputDto, current: UserWithRelations | null): UserInputDto {
+export function withoutMaskedEchoes(input: UserInputDto, current: UserWithRelations | null): UserInputDto {
   const result: UserInputDto = { ...input };
   if (input.email !== undefined && isMaskedEmail(input.email)) {
     if (!current || canonicalEmail(input.email) !== maskEmail(current.user.email)) throw maskedValue('email');
@@ -269,8 +269,29 @@ export class UsersService {
     const input = withoutMaskedEchoes(sent, null);
     if (input.email === undefined) throw DomainError.validation([{ field: 'email', message: 'is required' }]);
     const passwordHash = input.password === undefined ? null : await this.checkedHash(ctx.tenantId, input.password);
+    let loaded: UserWithRelations;
+    let user: User;
+    try {
+      loaded = await this.db.transaction(async (manager) => {
+        const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
+        user = await this.insertWithin(manager, ctx, input, passwordHash, groups);
+        return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
+      });
+    } catch (error) {
+      Database.rethrowUnique(error, UNIQUE_RULES);
+    }
+    if (input.sendNotify === true) this.mail.sendAccountCreated(user!);
+    return loaded;
+  }
+
+  /**
+   * A new user from a body already freed of masked echoes (with `email`), inside the caller's
+   * transaction: the privilege guard, the row, its relations and the user.created event.
+   * `groups` are the tenant's rows the body names. For create and for the import's batches.
+   */
+  async insertWithin(manager: EntityManager, ctx: TenantContext, input: UserInputDto, passwordHash: string | null, groups: Group[] | undefined): Promise<User> {
     const now = new Date();
-    const email = canonicalEmail(input.email);
+    const email = canonicalEmail(input.email!);
     const user = Object.assign(new User(), {
       id: newId(),
       tenantId: ctx.tenantId,
@@ -308,22 +329,12 @@ export class UsersService {
       updatedAt: now,
     } satisfies Omit<User, 'tenant' | 'manager'>);
     Object.assign(user, this.scalarChanges(input));
-    let loaded: UserWithRelations;
-    try {
-      loaded = await this.db.transaction(async (manager) => {
-        const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
-        assertMayGrant(ctx, input, null, new Set(), groups);
-        await this.requireManager(manager, ctx.tenantId, user.id, user.managerId);
-        await manager.insert(User, user);
-        await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
-        await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
-        return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
-      });
-    } catch (error) {
-      Database.rethrowUnique(error, UNIQUE_RULES);
-    }
-    if (input.sendNotify === true) this.mail.sendAccountCreated(user);
-    return loaded;
+    assertMayGrant(ctx, input, null, new Set(), groups);
+    await this.requireManager(manager, ctx.tenantId, user.id, user.managerId);
+    await manager.insert(User, user);
+    await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
+    await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
+    return user;
   }
 
   /** PUT and PATCH: only the fields sent change; the version must match If-Match when sent. */
@@ -337,32 +348,49 @@ export class UsersService {
         const [current] = await this.withRelations(manager, ctx.tenantId, [user]);
         const input = withoutMaskedEchoes(sent, current!);
         const groups = input.groups === undefined ? undefined : await this.groupsToWrite(manager, ctx.tenantId, input.groups);
-        assertMayGrant(ctx, input, user, new Set(current!.groups.map((g) => g.id)), groups);
-        if (changesStanding(input, current!, groups?.map((g) => g.id))) assertMayActOn(ctx, user, current!.groups);
-        await assertKeepsAnAdmin(manager, user, input);
-        const now = new Date();
-        const wasActive = user.active;
-        const changes: Partial<User> = { ...this.scalarChanges(input), ...nameChanges(user, input), version: user.version + 1, updatedAt: now };
-        if (passwordHash !== undefined) changes.passwordHash = passwordHash;
-        if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
-        await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
-        Object.assign(user, changes);
-        await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
-        // Setting the password ends the user's sessions, whoever sets it.
-        if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
-        // `active` sent with a new value is the deactivate or reactivate action: the same
-        // session effects and the same event (SCIM's `active: false` arrives here).
-        const standing = changes.active !== undefined && changes.active !== wasActive ? (changes.active ? 'reactivate' : 'deactivate') : null;
-        if (standing === 'deactivate') await this.deactivated(manager, user.id);
-        const onlyStanding = standing !== null && Object.entries(input).every(([key, value]) => key === 'active' || value === undefined);
-        const target = { type: 'user', id: user.id } as const;
-        if (!onlyStanding) await this.audit.recordFor(manager, ctx, 'user.updated', target);
-        if (standing) await this.audit.recordFor(manager, ctx, AUDIT_ACTION[standing]!, target);
+        await this.updateWithin(manager, ctx, current!, input, groups, passwordHash);
         return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
       });
     } catch (error) {
       Database.rethrowUnique(error, UNIQUE_RULES);
     }
+  }
+
+  /**
+   * Changes a user, locked and loaded by the caller's transaction, as a body freed of masked
+   * echoes asks: the privilege guard and the stronger-user rule, the last-admin rule, the
+   * row, its relations, the session effects and the events. For update and the import.
+   */
+  async updateWithin(
+    manager: EntityManager,
+    ctx: TenantContext,
+    current: UserWithRelations,
+    input: UserInputDto,
+    groups: Group[] | undefined,
+    passwordHash: string | undefined,
+  ): Promise<void> {
+    const { user } = current;
+    assertMayGrant(ctx, input, user, new Set(current.groups.map((g) => g.id)), groups);
+    if (changesStanding(input, current, groups?.map((g) => g.id)) || passwordHash !== undefined) assertMayActOn(ctx, user, current.groups);
+    await assertKeepsAnAdmin(manager, user, input);
+    const now = new Date();
+    const wasActive = user.active;
+    const changes: Partial<User> = { ...this.scalarChanges(input), ...nameChanges(user, input), version: user.version + 1, updatedAt: now };
+    if (passwordHash !== undefined) changes.passwordHash = passwordHash;
+    if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
+    await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
+    Object.assign(user, changes);
+    await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
+    // Setting the password ends the user's sessions, whoever sets it.
+    if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
+    // `active` sent with a new value is the deactivate or reactivate action: the same
+    // session effects and the same event (SCIM's `active: false` arrives here).
+    const standing = changes.active !== undefined && changes.active !== wasActive ? (changes.active ? 'reactivate' : 'deactivate') : null;
+    if (standing === 'deactivate') await this.deactivated(manager, user.id);
+    const onlyStanding = standing !== null && Object.entries(input).every(([key, value]) => key === 'active' || value === undefined);
+    const target = { type: 'user', id: user.id } as const;
+    if (!onlyStanding) await this.audit.recordFor(manager, ctx, 'user.updated', target);
+    if (standing) await this.audit.recordFor(manager, ctx, AUDIT_ACTION[standing]!, target);
   }
 
   /**
@@ -512,7 +540,7 @@ export class UsersService {
     assertMayActOn(ctx, user, loaded!.groups);
   }
 
-  private async checkedHash(tenantId: string, password: string): Promise<string> {
+  async checkedHash(tenantId: string, password: string): Promise<string> {
     const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
     const min = tenant?.passwordMinLength ?? 8;
     if (password.length < min || password.length > PASSWORD_MAX_LENGTH) {
@@ -522,7 +550,7 @@ export class UsersService {
   }
 
   /** The column changes a body asks for; relations and write-only fields are handled apart. */
-  private scalarChanges(input: UserInputDto): Partial<User> {
+  scalarChanges(input: UserInputDto): Partial<User> {
     const changes: Partial<User> = {};
     if (input.externalId !== undefined) changes.externalId = input.externalId;
     if (input.name !== undefined) changes.name = input.name;
@@ -693,7 +721,7 @@ export class UsersService {
   }
 
   /** The users with the rows hanging off them, for a response (one query; see user-rows.ts). */
-  private withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
+  withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
     return loadRelations(manager, tenantId, users);
   }
 }

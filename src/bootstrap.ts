@@ -8,7 +8,7 @@ import { AppModule } from './app.module.js';
 import { CanonicalIdParamPipe } from './common/ids.js';
 import { registerConsole } from './console/console.plugin.js';
 import { activity } from './common/idle-collector.js';
-import { acceptJsonOnly } from './common/json-body.js';
+import { acceptJsonOnly, acceptRecordStreams } from './common/json-body.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
 import { canonicalScimUrl } from './scim/scim-paths.js';
@@ -41,6 +41,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
   });
   // JSON is the only body this API reads; anything else is a 415.
   acceptJsonOnly(adapter.getInstance());
+  acceptRecordStreams(adapter.getInstance());
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     activity.requests += 1;
     void reply.header('x-request-id', String(request.id));

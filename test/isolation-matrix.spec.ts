@@ -3,7 +3,7 @@ import { PERMISSIONS, type Permission } from '../src/auth/permissions.js';
 import { listRoutes, type RouteInfo } from '../src/auth/route-inventory.js';
 import { createTenant, type Reply, startApp, type TestApp } from './helpers/app.js';
 import { login, PASSWORD } from './helpers/sessions.js';
-import { buildFixtures, type Fixtures, SAMPLES } from './helpers/route-samples.js';
+import { buildFixtures, type Fixtures, sampleBody, SAMPLES } from './helpers/route-samples.js';
 import { createUser, insertGroup, uniqueEmail } from './helpers/users.js';
 
 /**
@@ -130,7 +130,8 @@ describe('isolation matrix', () => {
       for (const caller of callers) {
         const sample = await SAMPLES[routeKey(route)]!(f);
         const { headers, as } = await credential(caller);
-        const res: Reply = await t.call(route.method, sample.url, { as, headers, body: sample.body });
+        const sent = sampleBody(sample);
+        const res: Reply = await t.call(route.method, sample.url, { as, ...sent, headers: { ...headers, ...sent.headers } });
         if (endsOwnSession(route)) tokens.delete(caller);
         const where = `${routeKey(route)} as ${describeCaller(caller)} -> ${res.status} ${res.body?.code ?? ''}`;
         if (res.status >= 500) failures.push(`${where}: server error`);

@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'tenant.created',
   'tenant.updated',
   'tenant.deleted',
+  'tenant.users_imported',
   'user.created',
   'user.updated',
   'user.deleted',

@@ -36,3 +36,20 @@ export function acceptJsonOnly(fastify: FastifyInstance): void {
     });
   });
 }
+
+/** Routes that read their body as a stream of records, however large (API.md section 12). */
+export const RECORD_STREAM_ROUTES: ReadonlySet<string> = new Set(['/api/v2/users/import']);
+
+/**
+ * NDJSON and CSV reach the routes that stream records unread: the handler gets the request
+ * stream and reads it a record at a time (no body limit applies; the route bounds each
+ * record instead). To any other route they remain a 415.
+ */
+export function acceptRecordStreams(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser(['application/x-ndjson', 'text/csv'], (request, payload, done) => {
+    if (!RECORD_STREAM_ROUTES.has(request.routeOptions.url ?? '')) {
+      return done(new DomainError('unsupported_media_type', 'Send the body as application/json'), undefined);
+    }
+    done(null, payload);
+  });
+}

@@ -4,7 +4,7 @@ import { ERROR_FORMAT, type ErrorFormat } from './error-format.js';
 import { DomainError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from './errors.js';
 import { problemType } from './problem-types.js';
 
-interface Problem {
+export interface Problem {
   type: string;
   title: string;
   status: number;
@@ -160,4 +160,9 @@ function fastifyDetail(exception: unknown, code: ErrorCode): string {
   if (fstCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'The JSON body is empty';
   if (code === 'bad_request') return 'The request body is not valid JSON';
   return ERROR_CATALOGUE[code].title;
+}
+
+/** The problem+json body a domain error answers with, for answers that carry several (an import's lines). */
+export function domainProblem(error: DomainError, requestId: string): Problem {
+  return build(error.code, error.message, requestId, error.errors);
 }

@@ -1,8 +1,16 @@
 import { Module } from '@nestjs/common';
 import { MailModule } from '../mail/mail.module.js';
+import { UsersExportService } from './import/users-export.service.js';
+import { UsersImportService } from './import/users-import.service.js';
+import { UsersTransferController } from './import/users-transfer.controller.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
-@Module({ imports: [MailModule], controllers: [UsersController], providers: [UsersService, UsersRepository], exports: [UsersService, UsersRepository] })
+@Module({
+  imports: [MailModule],
+  controllers: [UsersTransferController, UsersController],
+  providers: [UsersService, UsersRepository, UsersImportService, UsersExportService],
+  exports: [UsersService, UsersRepository],
+})
 export class UsersModule {}

@@ -24,6 +24,14 @@ export interface Fixtures {
 export interface Sample {
   url: string;
   body?: unknown;
+  /** A body that is not JSON (the import's NDJSON), sent as it is with its own content type. */
+  raw?: { body: string; contentType: string };
+}
+
+/** The call options that send a sample's body, JSON or raw. */
+export function sampleBody(sample: Sample): { body?: unknown; rawBody?: string; headers?: Record<string, string> } {
+  if (sample.raw) return { rawBody: sample.raw.body, headers: { 'content-type': sample.raw.contentType } };
+  return { body: sample.body };
 }
 
 /** A valid request for each route, keyed by `METHOD /path/:param`. */
@@ -39,6 +47,8 @@ export const SAMPLES: Record<string, (f: Fixtures) => Promise<Sample> | Sample> 
   'GET /api/v2/users': () => ({ url: '/api/v2/users?limit=200' }),
   'POST /api/v2/users': () => ({ url: '/api/v2/users', body: { email: uniqueEmail('matrix') } }),
   'GET /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}` }),
+  'POST /api/v2/users/import': () => ({ url: '/api/v2/users/import', raw: { body: `${JSON.stringify({ email: uniqueEmail('matrix') })}\n`, contentType: 'application/x-ndjson' } }),
+  'GET /api/v2/users/export': () => ({ url: '/api/v2/users/export?filter[active]=1' }),
   'PUT /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}`, body: { lastName: 'Put' } }),
   'PATCH /api/v2/users/:id': (f) => ({ url: `/api/v2/users/${f.target.id}`, body: { lastName: 'Patch' } }),
   'DELETE /api/v2/users/:id': async (f) => ({ url: `/api/v2/users/${(await f.disposableUser()).id}` }),

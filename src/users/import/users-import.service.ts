@@ -1,0 +1,442 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { DataSource, type EntityManager, In } from 'typeorm';
+import { AuditService } from '../../audit/audit.service.js';
+import type { TenantContext } from '../../auth/request-context.js';
+import { canonicalEmail } from '../../common/email.js';
+import { DomainError, type FieldError } from '../../common/errors.js';
+import { domainProblem, type Problem } from '../../common/problem.filter.js';
+import { validationPipe } from '../../common/validation.js';
+import { Database } from '../../database/database.service.js';
+import { Group } from '../../groups/group.entity.js';
+import { Plan } from '../../plans/plan.entity.js';
+import { SharedRedis } from '../../redis/shared-redis.js';
+import type { UserWithRelations } from '../dto/user-response.dto.js';
+import { UserInputDto } from '../dto/user.dto.js';
+import { hashFormat, verifyPassword } from '../passwords.js';
+import { lockTenantAdmins } from '../privileges.js';
+import { User } from '../user.entity.js';
+import { UNIQUE_RULES, UsersService, withoutMaskedEchoes } from '../users.service.js';
+import { importRecords, type ImportFormat, type SourceRecord } from './import-records.js';
+
+export type ImportMode = 'upsert' | 'create';
+
+export interface ImportOptions {
+  mode: ImportMode;
+  dryRun: boolean;
+  format: ImportFormat;
+}
+
+export type ImportStatus = 'created' | 'updated' | 'unchanged' | 'error';
+
+export interface ImportLine {
+  line: number;
+  status: ImportStatus;
+  id?: string;
+  error?: Problem;
+}
+
+export interface ImportSummary {
+  summary: { records: number; created: number; updated: number; unchanged: number; errors: number; mode: ImportMode; dryRun: boolean };
+}
+
+/** Records applied per transaction: an interrupted import leaves whole batches. */
+export const IMPORT_BATCH_SIZE = 500;
+
+/** Fields of the user representation (what the export writes) that an import does not set. */
+const READ_ONLY_FIELDS = ['id', 'tenantId', 'tfaEnrolled', 'permissions', 'createdAt', 'updatedAt', 'lastLoginAt', 'lastActionAt', 'lockedUntil', 'version'];
+
+/** A record ready to apply: its body as the users service takes it, and the hash to store. */
+interface Prepared {
+  line: number;
+  input: UserInputDto;
+  email: string;
+  groups: Group[] | undefined;
+  /** A hash as given, or one made of a plaintext `password`; undefined = the record sets none. */
+  passwordHash: string | undefined;
+  /** Plaintext sent: kept to compare with the stored hash, so a re-run is "unchanged". */
+  password: string | undefined;
+}
+
+type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
+
+/** Thrown out of a dry run's transaction to roll it back with what it would have done. */
+class DryRunRollback extends Error {
+  constructor(readonly outcomes: Outcome[]) {
+    super('dry run');
+  }
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
+  const left = new Set(a);
+  return left.size === new Set(b).size && b.every((v) => left.has(v));
+};
+
+/**
+ * POST /api/v2/users/import (API.md section 12): reads the body record by record, applies
+ * them in batched transactions through the users service (the same guard, rules, relations
+ * and per-user events as one create or update), and reports each record as its batch commits.
+ */
+@Injectable()
+export class UsersImportService {
+  private readonly logger = new Logger('UsersImport');
+  /** Tenants with an import running in this instance; Redis makes it one across instances. */
+  private readonly running = new Set<string>();
+  private readonly pipe = validationPipe();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    private readonly redis: SharedRedis,
+  ) {}
+
+  /** Takes the tenant's import slot, or 409 when an import of the tenant is running. */
+  async begin(tenantId: string): Promise<() => Promise<void>> {
+    const busy = (): DomainError => new DomainError('conflict', 'An import of this tenant is already running; wait for it to finish');
+    if (this.running.has(tenantId)) throw busy();
+    this.running.add(tenantId);
+    const key = `identity:import:${tenantId}`;
+    const client = this.redis.ready ? this.redis.client : null;
+    let token: string | null = null;
+    let renew: NodeJS.Timeout | undefined;
+    if (client) {
+      token = `${process.pid}:${Date.now()}:${Math.random()}`;
+      const taken = await client.set(key, token, 'PX', 60_000, 'NX').catch(() => 'OK');
+      if (taken !== 'OK') {
+        this.running.delete(tenantId);
+        throw busy();
+      }
+      renew = setInterval(() => void client.pexpire(key, 60_000).catch(() => undefined), 20_000);
+      renew.unref();
+    }
+    return async () => {
+      clearInterval(renew);
+      this.running.delete(tenantId);
+      if (client && token) {
+        const held = await client.get(key).catch(() => null);
+        if (held === token) await client.del(key).catch(() => undefined);
+      }
+    };
+  }
+
+  /**
+   * Runs an import whose slot `begin` took: `write` is awaited for each answer line, so a
+   * client that stops reading stops the reading of its body too.
+   */
+  async run(ctx: TenantContext, body: Readable, options: ImportOptions, write: (line: ImportLine | ImportSummary) => Promise<void>): Promise<ImportSummary> {
+    const counts = { records: 0, created: 0, updated: 0, unchanged: 0, errors: 0 };
+    const refs = await this.tenantRefs(ctx.tenantId);
+    const emit = async (outcomes: Outcome[]): Promise<void> => {
+      outcomes.sort((a, b) => a.line - b.line);
+      for (const outcome of outcomes) {
+        counts.records += 1;
+        if ('error' in outcome) {
+          counts.errors += 1;
+          await write({ line: outcome.line, status: 'error', error: domainProblem(outcome.error, ctx.requestId) });
+        } else {
+          counts[outcome.status] += 1;
+          await write({ line: outcome.line, status: outcome.status, id: outcome.id });
+        }
+      }
+    };
+    let batch: Prepared[] = [];
+    let failed: Outcome[] = [];
+    const flush = async (): Promise<void> => {
+      const outcomes = batch.length ? await this.applyBatch(ctx, batch, options) : [];
+      await emit([...failed, ...outcomes]);
+      batch = [];
+      failed = [];
+    };
+    for await (const record of importRecords(body, options.format)) {
+      const prepared = await this.prepare(ctx, record, refs);
+      if ('error' in prepared) failed.push(prepared);
+      else batch.push(prepared);
+      if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
+    }
+    await flush();
+    const summary: ImportSummary = { summary: { ...counts, mode: options.mode, dryRun: options.dryRun } };
+    if (!options.dryRun) {
+      await this.db.transaction((manager) =>
+        this.audit.recordFor(manager, ctx, 'tenant.users_imported', { type: 'tenant', id: ctx.tenantId }),
+      );
+    }
+    await write(summary);
+    return summary;
+  }
+
+  /** The tenant's groups and plans by id and by name (a tenant has tens of them, not millions). */
+  private async tenantRefs(tenantId: string): Promise<{ groups: Map<string, Group>; plans: Map<string, Plan> }> {
+    const groups = await this.dataSource.getRepository(Group).find({ where: { tenantId } });
+    const plans = await this.dataSource.getRepository(Plan).find({ where: { tenantId } });
+    const index = <T extends { id: string; name: string }>(rows: T[]): Map<string, T> => {
+      const map = new Map<string, T>();
+      for (const row of rows) map.set(`name:${row.name.toLowerCase()}`, row);
+      for (const row of rows) map.set(`id:${row.id}`, row);
+      return map;
+    };
+    return { groups: index(groups), plans: index(plans) };
+  }
+
+  /** A record read, resolved, validated and its password settled, or why it cannot be applied. */
+  private async prepare(
+    ctx: TenantContext,
+    record: SourceRecord,
+    refs: { groups: Map<string, Group>; plans: Map<string, Plan> },
+  ): Promise<Prepared | { line: number; error: DomainError }> {
+    const { line } = record;
+    if ('problem' in record) {
+      return { line, error: new DomainError(record.problem === 'too_long' ? 'payload_too_large' : 'bad_request', record.detail) };
+    }
+    const value: Record<string, unknown> = { ...record.value };
+    for (const field of READ_ONLY_FIELDS) delete value[field];
+    // An import never mails: a million "account created" messages is never what is meant.
+    delete value.sendNotify;
+    const passwordHash = value.passwordHash;
+    delete value.passwordHash;
+    const errors: FieldError[] = [];
+    const find = <T extends { id: string }>(map: Map<string, T>, ref: unknown): T | undefined => {
+      if (typeof ref === 'string') return map.get(`id:${ref.toLowerCase()}`) ?? map.get(`name:${ref.toLowerCase()}`);
+      if (ref && typeof ref === 'object') {
+        const { id, planId, name } = ref as { id?: unknown; planId?: unknown; name?: unknown };
+        const byId = typeof (id ?? planId) === 'string' ? map.get(`id:${String(id ?? planId).toLowerCase()}`) : undefined;
+        return byId ?? (typeof name === 'string' ? map.get(`name:${name.toLowerCase()}`) : undefined) ?? (typeof planId === 'string' ? map.get(`name:${planId.toLowerCase()}`) : undefined);
+      }
+      return undefined;
+    };
+    if (Array.isArray(value.groups)) {
+      value.groups = value.groups.map((ref: unknown, index) => {
+        const group = find(refs.groups, ref);
+        if (!group) errors.push({ field: `groups[${index}]`, message: 'no group with this id or name in the tenant' });
+        return group?.id;
+      });
+    }
+    if (Array.isArray(value.plans)) {
+      value.plans = value.plans.map((ref: unknown, index) => {
+        const plan = find(refs.plans, ref);
+        if (!plan) errors.push({ field: `plans[${index}]`, message: 'no plan with this id or name in the tenant' });
+        const validTo = ref && typeof ref === 'object' ? (ref as { validTo?: unknown }).validTo : undefined;
+        return validTo === undefined ? { planId: plan?.id } : { planId: plan?.id, validTo };
+      });
+    }
+    if (passwordHash !== undefined && passwordHash !== null) {
+      if (typeof passwordHash !== 'string' || hashFormat(passwordHash) === null) {
+        errors.push({ field: 'passwordHash', message: 'is not a password hash this service reads (argon2, bcrypt, scrypt, PBKDF2 or Django pbkdf2_sha256)' });
+      } else if (value.password !== undefined) errors.push({ field: 'passwordHash', message: 'cannot be sent with password' });
+    }
+    if (errors.length) return { line, error: DomainError.validation(errors) };
+    let input: UserInputDto;
+    try {
+      input = withoutMaskedEchoes((await this.pipe.transform(value, { type: 'body', metatype: UserInputDto })) as UserInputDto, null);
+      if (input.email === undefined) throw DomainError.validation([{ field: 'email', message: 'is required' }]);
+    } catch (error) {
+      if (error instanceof DomainError) return { line, error };
+      throw error;
+    }
+    const groups = input.groups?.map((id) => refs.groups.get(`id:${id}`)!);
+    const password = input.password;
+    delete input.password;
+    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: typeof passwordHash === 'string' ? passwordHash : undefined, password };
+  }
+
+  /**
+   * One batch in one transaction. A record the rules refuse is an error line and the batch
+   * goes on; a write the database refuses (a unique index met by a concurrent change) rolls
+   * the batch back, and its records are then applied one transaction each.
+   */
+  private async applyBatch(ctx: TenantContext, batch: Prepared[], options: ImportOptions): Promise<Outcome[]> {
+    await this.settlePasswords(ctx, batch, options.mode);
+    try {
+      return await this.inTransaction(ctx, batch, options);
+    } catch (error) {
+      if (batch.length === 1 || error instanceof DryRunRollback) throw error;
+      this.logger.warn({ requestId: ctx.requestId, lines: [batch[0]!.line, batch.at(-1)!.line] }, 'import batch rolled back; applying its records one by one');
+      const outcomes: Outcome[] = [];
+      for (const record of batch) {
+        try {
+          outcomes.push(...(await this.inTransaction(ctx, [record], options)));
+        } catch (single) {
+          try {
+            Database.rethrowUnique(single, UNIQUE_RULES);
+          } catch (mapped) {
+            if (mapped instanceof DomainError) {
+              outcomes.push({ line: record.line, error: mapped });
+              continue;
+            }
+          }
+          throw single;
+        }
+      }
+      return outcomes;
+    }
+  }
+
+  private async inTransaction(ctx: TenantContext, batch: Prepared[], options: ImportOptions): Promise<Outcome[]> {
+    try {
+      return await this.db.transaction(async (manager) => {
+        const outcomes = await this.applyWithin(manager, ctx, batch, options.mode);
+        if (options.dryRun) throw new DryRunRollback(outcomes);
+        return outcomes;
+      });
+    } catch (error) {
+      if (error instanceof DryRunRollback) return error.outcomes;
+      throw error;
+    }
+  }
+
+  /**
+   * A plaintext `password` is hashed at the argon2id rate before the transaction, unless the
+   * user it matches already has it (a re-run), so no hashing holds a transaction open.
+   */
+  private async settlePasswords(ctx: TenantContext, batch: Prepared[], mode: ImportMode): Promise<void> {
+    const withPassword = batch.filter((record) => record.password !== undefined);
+    if (!withPassword.length) return;
+    const existing = mode === 'upsert' ? await this.existing(this.dataSource.manager, ctx.tenantId, withPassword) : [];
+    for (const record of withPassword) {
+      const match = this.match(record, existing, mode);
+      if (match?.passwordHash && (await verifyPassword(match.passwordHash, record.password!).catch(() => false))) {
+        record.passwordHash = match.passwordHash;
+        continue;
+      }
+      try {
+        record.passwordHash = await this.users.checkedHash(ctx.tenantId, record.password!);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        record.passwordHash = undefined;
+        record.password = undefined;
+        (record as Prepared & { refused?: DomainError }).refused = error;
+      }
+    }
+  }
+
+  /** The users a batch's records may meet: by externalId, email or username, in one query. */
+  private async existing(manager: EntityManager, tenantId: string, batch: Prepared[]): Promise<User[]> {
+    const emails = [...new Set(batch.map((r) => r.email))];
+    const externalIds = [...new Set(batch.map((r) => r.input.externalId).filter((v): v is string => typeof v === 'string'))];
+    const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))];
+    const repository = manager.getRepository(User);
+    const where = [{ tenantId, email: In(emails) }];
+    const found = await repository.find({ where });
+    if (externalIds.length) found.push(...(await repository.find({ where: { tenantId, externalId: In(externalIds) } })));
+    if (usernames.length) found.push(...(await repository.find({ where: { tenantId, username: In(usernames) } })));
+    return [...new Map(found.map((u) => [u.id, u])).values()];
+  }
+
+  /** upsert: the user with the record's externalId when it has one, else with its email. */
+  private match(record: Prepared, users: readonly User[], mode: ImportMode): User | undefined {
+    if (mode === 'create') return undefined;
+    const externalId = record.input.externalId;
+    if (typeof externalId === 'string') return users.find((u) => u.externalId === externalId);
+    return users.find((u) => u.email === record.email);
+  }
+
+  private async applyWithin(manager: EntityManager, ctx: TenantContext, batch: Prepared[], mode: ImportMode): Promise<Outcome[]> {
+    if (batch.some((r) => r.input.admin === false || r.input.active === false)) await lockTenantAdmins(manager, ctx.tenantId);
+    const found = await this.existing(manager, ctx.tenantId, batch);
+    const loaded = new Map((await this.users.withRelations(manager, ctx.tenantId, found)).map((u) => [u.user.id, u]));
+    /** Unique values → the user holding them now, as this batch changes them. */
+    const holders = new Map<string, string>();
+    for (const user of found) {
+      holders.set(`email:${user.email}`, user.id);
+      if (user.externalId !== null) holders.set(`externalId:${user.externalId}`, user.id);
+      if (user.username !== null) holders.set(`username:${user.username}`, user.id);
+    }
+    const outcomes: Outcome[] = [];
+    for (const record of batch) {
+      const refused = (record as Prepared & { refused?: DomainError }).refused;
+      if (refused) {
+        outcomes.push({ line: record.line, error: refused });
+        continue;
+      }
+      const matched = this.match(record, [...loaded.values()].map((u) => u.user), mode);
+      const current = matched ? loaded.get(matched.id)! : null;
+      const selfId = current?.user.id ?? null;
+      const taken = this.takenBy(record, holders, selfId);
+      if (taken) {
+        outcomes.push({ line: record.line, error: taken });
+        continue;
+      }
+      try {
+        if (!current) {
+          const user = await this.users.insertWithin(manager, ctx, record.input, record.passwordHash ?? null, record.groups);
+          const [withRelations] = await this.users.withRelations(manager, ctx.tenantId, [user]);
+          loaded.set(user.id, withRelations!);
+          this.claim(holders, user);
+          outcomes.push({ line: record.line, status: 'created', id: user.id });
+          continue;
+        }
+        const input = withoutMaskedEchoes(record.input, current);
+        const passwordHash = record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash ? record.passwordHash : undefined;
+        if (!this.changes(input, current, record.groups, passwordHash)) {
+          outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
+          continue;
+        }
+        const before = { email: current.user.email, externalId: current.user.externalId, username: current.user.username };
+        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash);
+        this.release(holders, before, current.user.id);
+        this.claim(holders, current.user);
+        const [reloaded] = await this.users.withRelations(manager, ctx.tenantId, [current.user]);
+        loaded.set(current.user.id, reloaded!);
+        outcomes.push({ line: record.line, status: 'updated', id: current.user.id });
+      } catch (error) {
+        // The guards throw before writing; a database error rolls the batch back.
+        if (error instanceof DomainError && !isWriteError(error)) outcomes.push({ line: record.line, error });
+        else throw error;
+      }
+    }
+    return outcomes;
+  }
+
+  /** A unique value of the record held by another user (or claimed by an earlier record). */
+  private takenBy(record: Prepared, holders: Map<string, string>, selfId: string | null): DomainError | null {
+    const keys: [string, string][] = [['email', record.email]];
+    if (typeof record.input.externalId === 'string') keys.push(['externalId', record.input.externalId]);
+    if (typeof record.input.username === 'string') keys.push(['username', record.input.username.toLowerCase()]);
+    for (const [field, value] of keys) {
+      const holder = holders.get(`${field}:${value}`);
+      if (holder !== undefined && holder !== selfId) {
+        const rule = UNIQUE_RULES.find((r) => r.code === (field === 'email' ? 'email_taken' : field === 'externalId' ? 'external_id_taken' : 'username_taken'))!;
+        return new DomainError(rule.code, rule.detail);
+      }
+    }
+    return null;
+  }
+
+  private claim(holders: Map<string, string>, user: User): void {
+    holders.set(`email:${user.email}`, user.id);
+    if (user.externalId !== null) holders.set(`externalId:${user.externalId}`, user.id);
+    if (user.username !== null) holders.set(`username:${user.username}`, user.id);
+  }
+
+  private release(holders: Map<string, string>, values: { email: string; externalId: string | null; username: string | null }, id: string): void {
+    for (const [field, value] of Object.entries(values)) {
+      if (value !== null && holders.get(`${field}:${value}`) === id) holders.delete(`${field}:${value}`);
+    }
+  }
+
+  /** Whether applying the record would change the user at all (else it is "unchanged"). */
+  private changes(input: UserInputDto, current: UserWithRelations, groups: Group[] | undefined, passwordHash: string | undefined): boolean {
+    if (passwordHash !== undefined) return true;
+    const { user } = current;
+    const scalar = this.users.scalarChanges(input) as Record<string, unknown>;
+    for (const [field, value] of Object.entries(scalar)) {
+      if ((user as unknown as Record<string, unknown>)[field] !== value) return true;
+    }
+    if (groups !== undefined && !sameSet(groups.map((g) => g.id), current.groups.map((g) => g.id))) return true;
+    if (input.ipWhitelist !== undefined && !sameList(input.ipWhitelist, current.ipWhitelist)) return true;
+    if (input.clientTags !== undefined && !sameList([...new Set(input.clientTags)], current.clientTags)) return true;
+    if (input.plans !== undefined) {
+      const wanted = new Map(input.plans.map((p) => [p.planId, p.validTo ?? null]));
+      const held = new Map(current.plans.map((p) => [p.planId, p.validTo]));
+      if (wanted.size !== held.size || [...wanted].some(([id, validTo]) => !held.has(id) || held.get(id) !== validTo)) return true;
+    }
+    return false;
+  }
+}
+
+/** Uniqueness met in the database itself: the batch must roll back (its writes may be half done). */
+function isWriteError(error: DomainError): boolean {
+  return UNIQUE_RULES.some((rule) => rule.code === error.code);
+}

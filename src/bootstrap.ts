@@ -33,6 +33,13 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: requestId,
+    // Idle and half-sent connections are cut (API.md section 3): no headers within
+    // headersTimeoutMs (checked each second), no whole request within requestTimeoutMs, no
+    // next request on a kept-alive connection within 5 s, and no byte either way for 2 min.
+    http: { headersTimeout: config.operations.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: config.operations.requestTimeoutMs,
+    keepAliveTimeout: 5000,
+    connectionTimeout: 120_000,
     rewriteUrl: (req: IncomingMessage) => canonicalScimUrl(req.url ?? '/'),
     routerOptions: {
       // filter[name]=x arrives as { filter: { name: 'x' } }; nothing deeper is accepted.

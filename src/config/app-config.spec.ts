@@ -39,12 +39,21 @@ describe('loadConfig', () => {
 
 describe('operations settings', () => {
   it('leaves Redis, metrics and the shutdown delay off by default', () => {
-    expect(loadConfig({}).operations).toEqual({ redisUrl: null, redisKeyPrefix: 'identity:', metricsPort: null, shutdownDelayMs: 0 });
+    expect(loadConfig({}).operations).toEqual({
+      redisUrl: null,
+      redisKeyPrefix: 'identity:',
+      metricsPort: null,
+      shutdownDelayMs: 0,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+    });
   });
 
   it('reads REDIS_URL, REDIS_KEY_PREFIX, METRICS_PORT and SHUTDOWN_DELAY_SECONDS', () => {
     const config = loadConfig({ REDIS_URL: 'redis://:secret@cache:6380/2', REDIS_KEY_PREFIX: 'idp-eu:', METRICS_PORT: '9464', SHUTDOWN_DELAY_SECONDS: '5' });
-    expect(config.operations).toEqual({ redisUrl: 'redis://:secret@cache:6380/2', redisKeyPrefix: 'idp-eu:', metricsPort: 9464, shutdownDelayMs: 5000 });
+    expect(config.operations).toMatchObject({ redisUrl: 'redis://:secret@cache:6380/2', redisKeyPrefix: 'idp-eu:', metricsPort: 9464, shutdownDelayMs: 5000 });
+    const timeouts = loadConfig({ HTTP_HEADERS_TIMEOUT_SECONDS: '3', HTTP_REQUEST_TIMEOUT_SECONDS: '20' }).operations;
+    expect(timeouts).toMatchObject({ headersTimeoutMs: 3000, requestTimeoutMs: 20_000 });
     expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).operations.redisUrl).toBe('rediss://cache.internal');
   });
 
@@ -58,6 +67,9 @@ describe('operations settings', () => {
     [{ PORT: '8080', METRICS_PORT: '8080' }, 'METRICS_PORT'],
     [{ SHUTDOWN_DELAY_SECONDS: '-1' }, 'SHUTDOWN_DELAY_SECONDS'],
     [{ SHUTDOWN_DELAY_SECONDS: '301' }, 'SHUTDOWN_DELAY_SECONDS'],
+    [{ HTTP_HEADERS_TIMEOUT_SECONDS: '0' }, 'HTTP_HEADERS_TIMEOUT_SECONDS'],
+    [{ HTTP_HEADERS_TIMEOUT_SECONDS: '40' }, 'HTTP_HEADERS_TIMEOUT_SECONDS'],
+    [{ HTTP_REQUEST_TIMEOUT_SECONDS: 'x' }, 'HTTP_REQUEST_TIMEOUT_SECONDS'],
   ])('stops on %j with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });

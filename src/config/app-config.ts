@@ -36,6 +36,10 @@ export interface OperationsConfig {
   metricsPort: number | null;
   /** After SIGTERM, how long readiness answers 503 while requests are still served, before draining. */
   shutdownDelayMs: number;
+  /** A connection that has not sent a request's headers within this long is closed (idle and slow sockets). */
+  headersTimeoutMs: number;
+  /** A request whose body has not arrived within this long (from its start) is answered 408 and closed. */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
@@ -43,6 +47,8 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
   redisKeyPrefix: 'identity:',
   metricsPort: null,
   shutdownDelayMs: 0,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
 };
 
 /** How webhooks are delivered (API.md section 13). */
@@ -220,7 +226,18 @@ function loadOperationsConfig(env: Env): OperationsConfig {
     redisKeyPrefix,
     metricsPort,
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_SECONDS', 0, 0, 300) * 1000,
+    ...httpTimeouts(env),
   };
+}
+
+/** Node requires the headers to be due no later than the whole request. */
+function httpTimeouts(env: Env): Pick<OperationsConfig, 'headersTimeoutMs' | 'requestTimeoutMs'> {
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', DEFAULT_OPERATIONS_CONFIG.headersTimeoutMs / 1000, 1, 300) * 1000;
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', DEFAULT_OPERATIONS_CONFIG.requestTimeoutMs / 1000, 1, 3600) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS', 'must not exceed HTTP_REQUEST_TIMEOUT_SECONDS');
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 function loadAuthConfig(env: Env, database: DatabaseConfig): AuthConfig {

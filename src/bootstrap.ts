@@ -8,7 +8,7 @@ import { AppModule } from './app.module.js';
 import { CanonicalIdParamPipe } from './common/ids.js';
 import { registerConsole } from './console/console.plugin.js';
 import { activity } from './common/idle-collector.js';
-import { acceptJsonOnly, acceptRecordStreams } from './common/json-body.js';
+import { acceptJsonOnly, acceptRecordStreams, limitBodyTime } from './common/json-body.js';
 import { NestLogger, RequestLog, createLogger } from './common/logging.js';
 import { setupSwagger } from './common/swagger.js';
 import { canonicalScimUrl } from './scim/scim-paths.js';
@@ -34,10 +34,10 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
     requestIdHeader: false,
     genReqId: requestId,
     // Idle and half-sent connections are cut (API.md section 3): no headers within
-    // headersTimeoutMs (checked each second), no whole request within requestTimeoutMs, no
-    // next request on a kept-alive connection within 5 s, and no byte either way for 2 min.
+    // headersTimeoutMs (checked each second), no next request on a kept-alive connection
+    // within 5 s, and no byte either way for 2 min; bodies get limitBodyTime. Node's own
+    // requestTimeout stays off: it would also cut an import still streaming its records.
     http: { headersTimeout: config.operations.headersTimeoutMs, connectionsCheckingInterval: 1000 },
-    requestTimeout: config.operations.requestTimeoutMs,
     keepAliveTimeout: 5000,
     connectionTimeout: 120_000,
     rewriteUrl: (req: IncomingMessage) => canonicalScimUrl(req.url ?? '/'),
@@ -49,6 +49,7 @@ export async function createApp(config: AppConfig, options: { logs?: boolean } =
   // JSON is the only body this API reads; anything else is a 415.
   acceptJsonOnly(adapter.getInstance());
   acceptRecordStreams(adapter.getInstance());
+  limitBodyTime(adapter.getInstance(), config.operations.requestTimeoutMs);
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     activity.requests += 1;
     void reply.header('x-request-id', String(request.id));

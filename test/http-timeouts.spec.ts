@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startApp, type TestApp } from './helpers/app.js';
+import { request } from 'node:http';
+import { createTenant, OPERATOR_KEY, startApp, type TestApp } from './helpers/app.js';
 
 /**
  * Idle and half-sent connections are cut (API.md section 3; issue 12, point 12): a socket that
@@ -71,5 +72,36 @@ describe('HTTP timeouts', () => {
     expect(body.ms).toBeLessThan(6500);
     // A slow body is answered (408) before the connection closes, never with a 5xx.
     expect(body.received).not.toMatch(/^HTTP\/1\.1 5/);
+  }, 20_000);
+
+  it('lets an import stream its records for longer than the body timeout', async () => {
+    const tenant = await createTenant(t);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/v2/users/import',
+          headers: { 'content-type': 'application/x-ndjson', 'x-admin-key': OPERATOR_KEY, 'x-tenant-id': tenant.id, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        req.write(`${JSON.stringify({ email: `streamed-${sent}@example.com` })}\n`);
+        if (++sent === 6) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 1000);
+    });
+    expect(status).toBe(200);
+    const listed = await t.call('GET', '/api/v2/users?filter[email]=streamed-5@example.com', { tenant: tenant.id });
+    expect(listed.body.data).toHaveLength(1);
   }, 20_000);
 });

@@ -53,3 +53,28 @@ export function acceptRecordStreams(fastify: FastifyInstance): void {
     done(null, payload);
   });
 }
+
+/**
+ * A body must have arrived `ms` after its headers, or the connection is answered 408 and
+ * closed, as Node's requestTimeout does (a client trickling its body holds a socket and a
+ * parser). Bodies here are at most the body limit; the routes that stream records read for
+ * as long as records come, bounded by the connection's silence timeout instead.
+ */
+export function limitBodyTime(fastify: FastifyInstance, ms: number): void {
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
+    const { headers } = request;
+    const hasBody = headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined;
+    if (!hasBody || RECORD_STREAM_ROUTES.has(request.routeOptions.url ?? '')) return done(null, payload);
+    const timer = setTimeout(() => {
+      const { socket } = request.raw;
+      if (!socket.destroyed) socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroySoon();
+    }, ms);
+    timer.unref();
+    const stop = (): void => clearTimeout(timer);
+    payload.once('end', stop);
+    payload.once('close', stop);
+    reply.raw.once('close', stop);
+    done(null, payload);
+  });
+}

@@ -10,6 +10,8 @@ export interface Received {
   payload: any;
   verified: boolean;
   status: number;
+  /** The answer was sent (a held request is received but not answered). */
+  answered: boolean;
 }
 
 /**
@@ -21,6 +23,8 @@ export class WebhookReceiver {
   readonly received: Received[] = [];
   secret = '';
   respond: (id: string, payload: any) => number = () => 200;
+  /** Milliseconds to wait before answering; Infinity never answers (the request stays open). */
+  delayMs = 0;
   private server: Server | null = null;
   port = 0;
 
@@ -48,7 +52,7 @@ export class WebhookReceiver {
 
   /** Delivered (2xx and verified) payloads only. */
   get delivered(): any[] {
-    return this.received.filter((r) => r.verified && r.status < 300).map((r) => r.payload);
+    return this.received.filter((r) => r.answered && r.verified && r.status < 300).map((r) => r.payload);
   }
 
   async waitFor(check: (receiver: this) => boolean, timeoutMs = 15_000, what = 'deliveries'): Promise<void> {
@@ -73,7 +77,11 @@ export class WebhookReceiver {
       verified = false;
     }
     const status = verified ? this.respond(headers['webhook-id'] ?? '', payload) : 401;
-    this.received.push({ id: headers['webhook-id'] ?? '', timestamp: headers['webhook-timestamp'] ?? '', payload, verified, status });
+    const entry: Received = { id: headers['webhook-id'] ?? '', timestamp: headers['webhook-timestamp'] ?? '', payload, verified, status, answered: false };
+    this.received.push(entry);
+    if (this.delayMs === Infinity) await new Promise(() => undefined);
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    entry.answered = true;
     return status;
   }
 }

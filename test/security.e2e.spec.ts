@@ -164,4 +164,67 @@ describe('security defects (issue 12)', () => {
       }
     });
   });
+
+  describe('point 8: identifiers behave the same on every database', () => {
+    it('compares a user externalId exactly: case and trailing spaces make other ids', async () => {
+      const tenant = await createTenant(t);
+      const ids = ['Cust-X', 'cust-x', 'CUST-X', 'Cust-X  '];
+      const created = [];
+      for (const externalId of ids) {
+        const res = await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email: uniqueEmail(), externalId } });
+        expect(res.status).toBe(201);
+        expect(res.body.externalId).toBe(externalId);
+        created.push(res.body.id);
+      }
+      for (const [i, externalId] of ids.entries()) {
+        const got = await t.call('GET', `/api/v2/users/external/${encodeURIComponent(externalId)}`, { tenant: tenant.id });
+        expect(got.body.id).toBe(created[i]);
+        const listed = await t.call('GET', `/api/v2/users?filter[externalId]=${encodeURIComponent(externalId)}`, { tenant: tenant.id });
+        expect(listed.body.data.map((u: { id: string }) => u.id)).toEqual([created[i]]);
+      }
+      expectProblem(await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email: uniqueEmail(), externalId: 'Cust-X' } }), 409, 'external_id_taken');
+      // An upsert by an id spelled differently creates; by the same id it updates.
+      expect((await t.call('PUT', '/api/v2/users/external/CuSt-X', { tenant: tenant.id, body: { email: uniqueEmail() } })).status).toBe(201);
+      expect((await t.call('PUT', '/api/v2/users/external/Cust-X', { tenant: tenant.id, body: { name: 'Same one' } })).status).toBe(200);
+    });
+
+    it('compares a group externalId exactly', async () => {
+      const tenant = await createTenant(t);
+      for (const [i, externalId] of ['Team-A', 'team-a', 'Team-A '].entries()) {
+        const res = await t.call('POST', '/api/v2/groups', { tenant: tenant.id, body: { name: `Group ${i}`, externalId } });
+        expect(res.status).toBe(201);
+      }
+      expectProblem(await t.call('POST', '/api/v2/groups', { tenant: tenant.id, body: { name: 'Group again', externalId: 'team-a' } }), 409);
+    });
+
+    it('stores emails NFC-normalised, so NFC and NFD spellings are one account, and refuses look-alikes', async () => {
+      const tenant = await createTenant(t);
+      const local = `jose${Date.now()}`;
+      const nfc = `${local}\u00e9@example.com`;
+      const nfd = `${local}e\u0301@example.com`;
+      const first = await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email: nfd, password: PASSWORD } });
+      expect(first.status).toBe(201);
+      expect(first.body.email).toBe(nfc);
+      expectProblem(await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email: nfc } }), 409, 'email_taken');
+      expectProblem(await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email: nfc.toUpperCase() } }), 409, 'email_taken');
+      expect((await login(t, tenant, nfc)).status).toBe(200);
+      expect((await login(t, tenant, nfd)).status).toBe(200);
+      const lookAlikes = [
+        `${local}\u200b@example.com`, // zero-width space
+        `\u2060${local}@example.com`, // word joiner
+        `${local}\u00ad@example.com`, // soft hyphen
+        `\uff41dmin${local}@example.com`, // full-width a
+        `${local}@\uff45xample.com`, // full-width e in the domain
+        `${local}\ufb01@example.com`, // the fi ligature
+      ];
+      for (const email of lookAlikes) {
+        const res = await t.call('POST', '/api/v2/users', { tenant: tenant.id, body: { email } });
+        expectProblem(res, 422);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('email');
+        const patched = await t.call('PATCH', `/api/v2/users/${first.body.id}`, { tenant: tenant.id, body: { email } });
+        expectProblem(patched, 422);
+      }
+      expect((await t.call('GET', `/api/v2/users/${first.body.id}`, { tenant: tenant.id })).body.email).toBe(nfc);
+    });
+  });
 });

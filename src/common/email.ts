@@ -1,4 +1,5 @@
 import { ValidateBy } from 'class-validator';
+import { DomainError } from './errors.js';
 
 /**
  * Characters that render as nothing or as a blank: controls, format characters (zero-width
@@ -25,6 +26,16 @@ export function emailProblem(email: string): string | null {
  */
 export function canonicalEmail(email: string): string {
   return email.normalize('NFC').toLowerCase().normalize('NFC');
+}
+
+/**
+ * The form of an address to store, or a 422 naming the field: every write of an email goes
+ * through here, whatever route or protocol (REST, SCIM, import) it came by.
+ */
+export function storableEmail(email: string, field = 'email'): string {
+  const problem = emailProblem(email);
+  if (problem !== null) throw DomainError.validation([{ field, message: problem }]);
+  return canonicalEmail(email);
 }
 
 /** Refuses addresses emailProblem names; pair it with @IsEmail. */

@@ -23,7 +23,11 @@ export class Group {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
-  /** The group's id in the customer's system (a SCIM client's externalId); unique per tenant when set. */
+  /**
+   * The group's id in the customer's system (a SCIM client's externalId); unique per tenant when set.
+   * Compared exactly, case and spaces included: on MySQL/MariaDB the column has a binary
+   * collation without padding (migration ExactExternalIds), as SQLite compares text.
+   */
   @Column({ type: 'varchar', length: 255, nullable: true })
   externalId!: string | null;
 

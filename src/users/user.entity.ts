@@ -40,7 +40,11 @@ export class User {
   @JoinColumn({ name: 'tenant_id', foreignKeyConstraintName: 'fk_users_tenant' })
   tenant?: Tenant;
 
-  /** The user's id in the customer's own system; unique per tenant when set. */
+  /**
+   * The user's id in the customer's own system; unique per tenant when set.
+   * Compared exactly, case and spaces included: on MySQL/MariaDB the column has a binary
+   * collation without padding (migration ExactExternalIds), as SQLite compares text.
+   */
   @Column({ type: 'varchar', length: 255, nullable: true })
   externalId!: string | null;
 

@@ -4,7 +4,7 @@ import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { CursorSeal } from '../common/cursor.js';
-import { canonicalEmail } from '../common/email.js';
+import { canonicalEmail, storableEmail } from '../common/email.js';
 import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { DomainError, type FieldError } from '../common/errors.js';
 import { isUuid, newId } from '../common/ids.js';
@@ -291,7 +291,7 @@ export class UsersService {
    */
   async insertWithin(manager: EntityManager, ctx: TenantContext, input: UserInputDto, passwordHash: string | null, groups: Group[] | undefined): Promise<User> {
     const now = new Date();
-    const email = canonicalEmail(input.email!);
+    const email = storableEmail(input.email!);
     const user = Object.assign(new User(), {
       id: newId(),
       tenantId: ctx.tenantId,
@@ -557,7 +557,7 @@ export class UsersService {
     if (input.firstName !== undefined) changes.firstName = input.firstName;
     if (input.lastName !== undefined) changes.lastName = input.lastName;
     if (input.username !== undefined) changes.username = input.username === null ? null : input.username.toLowerCase();
-    if (input.email !== undefined) changes.email = canonicalEmail(input.email);
+    if (input.email !== undefined) changes.email = storableEmail(input.email);
     if (input.phone !== undefined) changes.phone = input.phone;
     if (input.sessionsLimit !== undefined) changes.sessionsLimit = input.sessionsLimit;
     const enterprise = input.enterprise ?? {};

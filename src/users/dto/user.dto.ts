@@ -20,6 +20,7 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { IsStorableEmail } from '../../common/email.js';
 import ipaddr from 'ipaddr.js';
 import { CanonicalIds } from '../../common/ids.js';
 import { isMaskedPhone, MASKED_IP_ENTRY } from '../../common/masking.js';
@@ -180,6 +181,7 @@ export class UserInputDto {
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'must be an email address' })
+  @IsStorableEmail()
   email?: string;
 
   @ApiPropertyOptional({

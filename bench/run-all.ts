@@ -24,12 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { CRASHED, DURATION, MYSQL_SERVER, WARMUP_SECONDS, markdownTable, type Figure } from './lib.js';
 
-const BENCHES = ['users-get', 'sessions', 'instances', 'users-list', 'scim', 'console'] as const;
+const BENCHES = ['users-get', 'sessions', 'peers', 'instances', 'users-list', 'scim', 'console'] as const;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 /** The variables that change what is measured, shown in the command line of the header. */
 const SHOWN_VARIABLES = [
   'BENCH_DURATION',
+  'BENCH_PEER_DURATION',
   'BENCH_USERS_SCALE',
   'BENCH_CONNECTIONS',
   'BENCH_GET_USERS',
@@ -145,6 +146,9 @@ function report(outcomes: Outcome[], header: { date: Date; mariadb: string; comm
     '- sessions: logins at twice the libuv threadpool in connections against argon2id verifications at the',
     '  service\'s parameters, as many at a time as the threadpool, in the benchmark process (averaged before and',
     '  after); refresh grants with rotating tokens; `GET /api/v2/me` against the hello-world. SQLite.',
+    '- peers: the service beside better-auth (admin and bearer plugins, SQLite, its own process) on the same',
+    '  users created through each one\'s API: `/me` vs `get-session`, a user by id, a 50-user page, password login;',
+    '  ratio = ours / peer, the two sides of a row measured one after the other (BENCH_PEER_DURATION s each).',
     '- instances: two services side by side, alike but for one setting, measured in turn twice each and averaged:',
     '  logins with the per-IP limit in Redis (`REDIS_URL`) against the limit in memory; `GET /api/v2/me` with',
     '  metrics on (`METRICS_PORT`) against metrics off. SQLite; Redis on the same machine.',

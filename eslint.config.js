@@ -22,6 +22,39 @@ export default tseslint.config(
     },
   },
   {
+    // The raw drivers and the fast-query module (statements run around TypeORM) are reached
+    // only by repositories and the database infrastructure, so every hand-written statement
+    // sits where a reviewer looks for one. The files listed after them are today's
+    // exceptions, each to become a repository's method.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/database/**',
+      'src/**/*.repository.ts',
+      'src/users/user-rows.ts',
+      'src/sessions/auth-state.service.ts',
+      'src/sessions/auth.service.ts',
+      'src/sessions/sessions.service.ts',
+      'src/tenants/tenants.service.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['better-sqlite3', 'mysql2', 'mysql2/promise'].map((name) => ({
+            name,
+            message: 'The raw driver belongs to the database infrastructure; read and write through a repository.',
+          })),
+          patterns: [
+            {
+              group: ['**/database/fast-query', '**/database/fast-query.js'],
+              message: 'fast-query is for repositories only; add the statement to the feature\'s repository.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -63,6 +63,19 @@ describe('bulk import and export of users', () => {
     const events = await t.dataSource.getRepository(AuditEvent).find({ where: { tenantId: tenant.id } });
     expect(events.filter((e) => e.action === 'user.created').map((e) => e.targetId).sort()).toEqual(answer.slice(0, 3).map((a) => a.id).sort());
     expect(events.filter((e) => e.action === 'tenant.users_imported')).toHaveLength(1);
+    const audit = await t.call('GET', '/api/v2/audit-events?filter[action]=tenant.users_imported', { tenant: tenant.id });
+    expect(audit.body.data).toEqual([
+      expect.objectContaining({ target: { type: 'tenant', id: tenant.id }, details: { records: 3, created: 3, updated: 0, unchanged: 0, errors: 0 } }),
+    ]);
+
+    // Run again after the logins upgraded the hashes to argon2id: nothing changes, and the
+    // passwords, now argon2id, still work.
+    const upgraded = await t.dataSource.getRepository(User).findOneByOrFail({ id: answer[0].id });
+    expect(upgraded.passwordHash).toMatch(/^\$argon2id\$/);
+    const again = lines(await importUsers(tenant, ndjson(records)));
+    expect(again.slice(0, 3).map((l) => l.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect((await t.dataSource.getRepository(User).findOneByOrFail({ id: answer[0].id })).passwordHash).toBe(upgraded.passwordHash);
+    expect((await login(t, tenant, 'ada@example.com', bcrypt.password)).status).toBe(200);
   });
 
   it('answers "unchanged" for every record when the same file runs again, and writes nothing', async () => {

@@ -43,4 +43,8 @@ export class AuditEvent {
 
   @Column({ type: 'varchar', length: 128, nullable: true })
   requestId!: string | null;
+
+  /** What an event that sums something up counted (an import's records), as JSON; null for the others. */
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  details!: string | null;
 }

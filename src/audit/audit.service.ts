@@ -66,11 +66,13 @@ export class AuditService {
       actor: AuditActor;
       ip: string | null;
       requestId: string | null;
+      details?: Record<string, number>;
     },
   ): Promise<void> {
     const id = newId();
     const at = new Date();
     await manager.insert(AuditEvent, {
+      details: event.details === undefined ? null : JSON.stringify(event.details),
       id,
       tenantId: event.tenantId,
       at,
@@ -86,7 +88,14 @@ export class AuditService {
   }
 
   /** Convenience for the common case: the caller of a request changed something in its tenant. */
-  recordFor(manager: EntityManager, context: RequestContext, action: AuditAction, target: AuditTarget, tenantId = context.tenantId): Promise<void> {
+  recordFor(
+    manager: EntityManager,
+    context: RequestContext,
+    action: AuditAction,
+    target: AuditTarget,
+    tenantId = context.tenantId,
+    details?: Record<string, number>,
+  ): Promise<void> {
     return this.record(manager, {
       tenantId,
       action,
@@ -94,6 +103,7 @@ export class AuditService {
       actor: actorOf(context),
       ip: context.ip,
       requestId: context.requestId,
+      ...(details ? { details } : {}),
     });
   }
 

@@ -111,6 +111,14 @@ export class User {
   @Column({ type: 'varchar', length: 255, nullable: true })
   passwordHash!: string | null;
 
+  /**
+   * SHA-256 (hex) of the passwordHash an import last set: a later import of the same hash
+   * leaves the password alone, so a re-run neither undoes the upgrade to argon2id at login
+   * nor a password changed since.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  importedHashDigest!: string | null;
+
   /** Bumped on every change; sent as the ETag and checked against If-Match. */
   @Column({ type: 'int' })
   version!: number;

@@ -289,7 +289,14 @@ export class UsersService {
    * transaction: the privilege guard, the row, its relations and the user.created event.
    * `groups` are the tenant's rows the body names. For create and for the import's batches.
    */
-  async insertWithin(manager: EntityManager, ctx: TenantContext, input: UserInputDto, passwordHash: string | null, groups: Group[] | undefined): Promise<User> {
+  async insertWithin(
+    manager: EntityManager,
+    ctx: TenantContext,
+    input: UserInputDto,
+    passwordHash: string | null,
+    groups: Group[] | undefined,
+    importedHashDigest: string | null = null,
+  ): Promise<User> {
     const now = new Date();
     const email = storableEmail(input.email!);
     const user = Object.assign(new User(), {
@@ -320,6 +327,7 @@ export class UsersService {
       department: null,
       managerId: null,
       passwordHash,
+      importedHashDigest,
       version: 1,
       lastLoginAt: null,
       lastActionAt: null,
@@ -368,6 +376,7 @@ export class UsersService {
     input: UserInputDto,
     groups: Group[] | undefined,
     passwordHash: string | undefined,
+    importedHashDigest?: string,
   ): Promise<void> {
     const { user } = current;
     assertMayGrant(ctx, input, user, new Set(current.groups.map((g) => g.id)), groups);
@@ -377,6 +386,7 @@ export class UsersService {
     const wasActive = user.active;
     const changes: Partial<User> = { ...this.scalarChanges(input), ...nameChanges(user, input), version: user.version + 1, updatedAt: now };
     if (passwordHash !== undefined) changes.passwordHash = passwordHash;
+    if (importedHashDigest !== undefined) changes.importedHashDigest = importedHashDigest;
     if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
     await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
     Object.assign(user, changes);

@@ -60,6 +60,12 @@ export class AuditEventResponse {
   @ApiProperty({ type: Ref }) target!: Ref;
   @ApiProperty({ type: String, nullable: true }) ip!: string | null;
   @ApiProperty({ type: String, nullable: true }) requestId!: string | null;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Only on an event that sums something up: tenant.users_imported has records, created, updated, unchanged and errors',
+  })
+  details?: Record<string, number>;
 }
 
 class AuditMeta {
@@ -86,5 +92,6 @@ export function toAuditEventResponse(event: AuditEvent): AuditEventResponse {
     target: { type: event.targetType, id: event.targetId },
     ip: event.ip,
     requestId: event.requestId,
+    ...(event.details === null ? {} : { details: JSON.parse(event.details) as Record<string, number> }),
   };
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
@@ -56,6 +57,8 @@ interface Prepared {
   passwordHash: string | undefined;
   /** Plaintext sent: kept to compare with the stored hash, so a re-run is "unchanged". */
   password: string | undefined;
+  /** SHA-256 of a `passwordHash` sent as it is (see User.importedHashDigest). */
+  hashDigest: string | undefined;
 }
 
 type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
@@ -160,7 +163,13 @@ export class UsersImportService {
     const summary: ImportSummary = { summary: { ...counts, mode: options.mode, dryRun: options.dryRun } };
     if (!options.dryRun) {
       await this.db.transaction((manager) =>
-        this.audit.recordFor(manager, ctx, 'tenant.users_imported', { type: 'tenant', id: ctx.tenantId }),
+        this.audit.recordFor(manager, ctx, 'tenant.users_imported', { type: 'tenant', id: ctx.tenantId }, ctx.tenantId, {
+          records: counts.records,
+          created: counts.created,
+          updated: counts.updated,
+          unchanged: counts.unchanged,
+          errors: counts.errors,
+        }),
       );
     }
     await write(summary);
@@ -238,7 +247,9 @@ export class UsersImportService {
     const groups = input.groups?.map((id) => refs.groups.get(`id:${id}`)!);
     const password = input.password;
     delete input.password;
-    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: typeof passwordHash === 'string' ? passwordHash : undefined, password };
+    const given = typeof passwordHash === 'string' ? passwordHash : undefined;
+    const hashDigest = given === undefined ? undefined : createHash('sha256').update(given).digest('hex');
+    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: given, password, hashDigest };
   }
 
   /**
@@ -360,7 +371,7 @@ export class UsersImportService {
       }
       try {
         if (!current) {
-          const user = await this.users.insertWithin(manager, ctx, record.input, record.passwordHash ?? null, record.groups);
+          const user = await this.users.insertWithin(manager, ctx, record.input, record.passwordHash ?? null, record.groups, record.hashDigest ?? null);
           const [withRelations] = await this.users.withRelations(manager, ctx.tenantId, [user]);
           loaded.set(user.id, withRelations!);
           this.claim(holders, user);
@@ -368,13 +379,16 @@ export class UsersImportService {
           continue;
         }
         const input = withoutMaskedEchoes(record.input, current);
-        const passwordHash = record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash ? record.passwordHash : undefined;
+        // A hash this user was given by an import before is not set again: since then the
+        // password may have been upgraded to argon2id at login, or changed.
+        const again = record.hashDigest !== undefined && record.hashDigest === current.user.importedHashDigest;
+        const passwordHash = !again && record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash ? record.passwordHash : undefined;
         if (!this.changes(input, current, record.groups, passwordHash)) {
           outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
           continue;
         }
         const before = { email: current.user.email, externalId: current.user.externalId, username: current.user.username };
-        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash);
+        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash, passwordHash === undefined ? undefined : record.hashDigest);
         this.release(holders, before, current.user.id);
         this.claim(holders, current.user);
         const [reloaded] = await this.users.withRelations(manager, ctx.tenantId, [current.user]);

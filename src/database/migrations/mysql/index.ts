@@ -6,5 +6,6 @@ import { Scim1796033777544 } from './1796033777544-Scim.js';
 import { UserNameExplicit1796044611424 } from './1796044611424-UserNameExplicit.js';
 import { Webhooks1796044689491 } from './1796044689491-Webhooks.js';
 import { ExactExternalIds1796050000000 } from './1796050000000-ExactExternalIds.js';
+import { UsersImport1796051000000 } from './1796051000000-UsersImport.js';
 
-export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424, Webhooks1796044689491, ExactExternalIds1796050000000];
+export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424, Webhooks1796044689491, ExactExternalIds1796050000000, UsersImport1796051000000];

@@ -75,7 +75,34 @@ export function createClient(store: Authenticator, options: { baseUrl?: string; 
     return { status: response.status, data: (text ? JSON.parse(text) : undefined) as T, etag: response.headers.get('etag') };
   }
 
+  /**
+   * A request whose body and answer are streams (an import: a file up, NDJSON lines down).
+   * Authenticated and refreshed as any other; a failed answer becomes an ApiError. The body
+   * must be readable twice (a File or Blob is), for the one retry after a refresh.
+   */
+  async function stream(method: string, path: string, options: { query?: Query; body: Blob; contentType: string; signal?: AbortSignal }, retried = false): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/x-ndjson, application/json', 'content-type': options.contentType, ...(await store.authHeaders(path)) };
+    let response: Response;
+    try {
+      response = await fetchImpl(`${baseUrl}/api/v2${path}${queryString(options.query)}`, { method, headers, body: options.body, signal: options.signal, credentials: 'omit' });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw networkError();
+    }
+    if (response.status === 401 && !retried && store.getState().credentials?.kind === 'user') {
+      await store.refresh();
+      return stream(method, path, options, true);
+    }
+    if (!response.ok) {
+      const error = await problemOf(response);
+      if (error.statusCode === 401 && store.getState().credentials) store.clear('Your session has ended. Sign in again.');
+      throw error;
+    }
+    return response;
+  }
+
   return {
+    stream,
     request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
       return send<T>(method, path, options, false);
     },

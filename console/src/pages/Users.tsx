@@ -149,9 +149,14 @@ export function UsersPage() {
       <div className="page-head">
         <h1>Users</h1>
         {viewer.can('users:write') && (
-          <Link className="button primary" to="/users/new">
-            New user
-          </Link>
+          <div className="actions">
+            <Link className="button" to="/users/import">
+              Import users
+            </Link>
+            <Link className="button primary" to="/users/new">
+              New user
+            </Link>
+          </div>
         )}
       </div>
       <FiltersForm key={params.toString()} params={params} onApply={go} />

@@ -1,4 +1,5 @@
-import type { ReactElement } from 'react';
+import { Suspense, lazy, type ComponentType, type ReactElement } from 'react';
+import { Loading } from '../components/ui';
 import type { Viewer } from '../api/viewer';
 import type { Permission } from '../api/types';
 import { AuditPage } from './Audit';
@@ -9,6 +10,16 @@ import { SettingsPage } from './Settings';
 import { UserCreatePage } from './UserCreate';
 import { UserPage } from './User';
 import { UsersPage } from './Users';
+
+/** A page loaded when first opened, so the first load stays small. */
+function later(load: () => Promise<ComponentType>): ReactElement {
+  const Page = lazy(async () => ({ default: await load() }));
+  return (
+    <Suspense fallback={<Loading />}>
+      <Page />
+    </Suspense>
+  );
+}
 
 /**
  * Every page of a tenant, with what the viewer needs to see it. A page the viewer may not use
@@ -29,6 +40,7 @@ const PAGES: PageDef[] = [
   { path: '/users/:id', needs: 'users:read', element: <UserPage /> },
   { path: '/groups', label: 'Groups', needs: 'groups:read', element: <GroupsPage /> },
   { path: '/plans', label: 'Plans', needs: 'plans:read', element: <PlansPage /> },
+  { path: '/users/import', needs: 'users:write', element: later(() => import('./Import').then((m) => m.ImportPage)) },
   { path: '/audit', label: 'Audit log', needs: 'audit:read', element: <AuditPage /> },
   { path: '/settings', label: 'Tenant settings', needs: 'tenant:read', element: <SettingsPage /> },
   { path: '/profile', label: 'My account', needs: 'user', element: <ProfilePage /> },

@@ -50,7 +50,7 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
     // One chunk for the console, about 140 KB brotli, well inside the first-load budget; pages
-    // added since (import) are chunks of their own, loaded when first opened.
+    // added since (webhooks, import) are chunks of their own, loaded when first opened.
     chunkSizeWarningLimit: 700,
     rolldownOptions: {
       checks: { pluginTimings: false },

@@ -83,7 +83,9 @@ export function createDataProvider(client: ApiClient): DataProvider {
         query.offset = ((pagination?.currentPage ?? 1) - 1) * pageSize;
       }
       if (meta?.count) query.count = 'true';
-      const body = await client.get<ListBody<T>>(pathOf(resource), query, meta?.signal as AbortSignal | undefined);
+      // A list under another resource (a webhook's deliveries) names its path in `meta.path`.
+      const path = typeof meta?.path === 'string' ? meta.path : pathOf(resource);
+      const body = await client.get<ListBody<T>>(path, query, meta?.signal as AbortSignal | undefined);
       const nextCursor = body.meta?.nextCursor ?? null;
       const result: ListResult<T> = {
         data: body.data,

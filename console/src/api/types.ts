@@ -146,3 +146,29 @@ export interface Problem {
   errors?: FieldError[];
   requestId?: string;
 }
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Patterns over audit action names: `*`, `user.*`, `group.created`. */
+  events: string[];
+  active: boolean;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}

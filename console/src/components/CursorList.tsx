@@ -5,7 +5,7 @@ import { useState } from 'react';
  * Cursor pages of a list: the first page, then each `nextCursor` in turn, with a stack of the
  * cursors already used so "Previous" returns exactly where it was. Constant cost at any depth.
  */
-export function useCursorPages<T extends BaseRecord>(resource: string, options: { pageSize?: number; filters?: CrudFilter[]; sorters?: CrudSort[]; refetchInterval?: number | false } = {}) {
+export function useCursorPages<T extends BaseRecord>(resource: string, options: { pageSize?: number; filters?: CrudFilter[]; sorters?: CrudSort[]; refetchInterval?: number | false; path?: string; query?: Record<string, string> } = {}) {
   const [stack, setStack] = useState<(string | null)[]>([null]);
   const cursor = stack[stack.length - 1];
   const { result, query } = useList<T>({
@@ -13,7 +13,7 @@ export function useCursorPages<T extends BaseRecord>(resource: string, options: 
     pagination: { pageSize: options.pageSize ?? 50 },
     filters: options.filters,
     sorters: options.sorters,
-    meta: { cursor },
+    meta: { cursor, ...(options.path ? { path: options.path } : {}), ...(options.query ? { query: options.query } : {}) },
     queryOptions: { placeholderData: (previous) => previous, refetchInterval: options.refetchInterval },
   });
   const nextCursor = (result as { nextCursor?: string | null }).nextCursor ?? null;

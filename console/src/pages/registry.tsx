@@ -41,6 +41,8 @@ const PAGES: PageDef[] = [
   { path: '/groups', label: 'Groups', needs: 'groups:read', element: <GroupsPage /> },
   { path: '/plans', label: 'Plans', needs: 'plans:read', element: <PlansPage /> },
   { path: '/users/import', needs: 'users:write', element: later(() => import('./Import').then((m) => m.ImportPage)) },
+  { path: '/webhooks', label: 'Webhooks', needs: 'webhooks:read', element: later(() => import('./Webhooks').then((m) => m.WebhooksPage)) },
+  { path: '/webhooks/:id', needs: 'webhooks:read', element: later(() => import('./Webhooks').then((m) => m.WebhookPage)) },
   { path: '/audit', label: 'Audit log', needs: 'audit:read', element: <AuditPage /> },
   { path: '/settings', label: 'Tenant settings', needs: 'tenant:read', element: <SettingsPage /> },
   { path: '/profile', label: 'My account', needs: 'user', element: <ProfilePage /> },

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { AuditService } from '../src/audit/audit.service.js';
 import { Database } from '../src/database/database.service.js';
+import { Metrics } from '../src/metrics/metrics.service.js';
 import { WebhookDelivery, WebhookEndpoint } from '../src/webhooks/webhook.entities.js';
 import { createTenant, expectProblem, startApp, type TestApp, useMysql } from './helpers/app.js';
 import { signedInUser } from './helpers/sessions.js';
@@ -391,6 +392,40 @@ describe(`webhooks (${useMysql ? 'MariaDB' : 'SQLite'})`, () => {
         expect(r.received).toHaveLength(0);
       } finally {
         await strict.close();
+      }
+    });
+  });
+
+  describe('metrics', () => {
+    it('counts attempts by result and shows the outbox depth, with no label naming a user', async () => {
+      const m = await startApp({ METRICS_PORT: '0', HOST: '127.0.0.1', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_SCHEDULE: '0.3,0.3' });
+      try {
+        const address = await m.app.get(Metrics).listen();
+        const scrape = async () => (await (await fetch(`http://127.0.0.1:${address!.port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('identity_webhook'));
+        const sample = (lines: string[], prefix: string) => Number(lines.find((l) => l.startsWith(prefix))?.split(' ').at(-1) ?? 0);
+        const tenant = await createTenant(m);
+        const r = await receiver();
+        const res = await m.call('POST', '/api/v2/webhooks', { tenant: tenant.id, body: { url: r.url, events: ['user.*'] } });
+        r.secret = res.body.secret;
+        await r.stop();
+        const user = await createUser(m, tenant);
+        expect(sample(await scrape(), 'identity_webhook_outbox_pending')).toBe(1);
+        let lines: string[] = [];
+        for (let i = 0; i < 100 && sample(lines, 'identity_webhook_deliveries_total{result="retrying"}') < 1; i++) {
+          lines = await scrape();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await r.start();
+        await r.waitFor((x) => x.delivered.length === 1);
+        lines = await scrape();
+        expect(sample(lines, 'identity_webhook_deliveries_total{result="delivered"}')).toBe(1);
+        expect(sample(lines, 'identity_webhook_deliveries_total{result="retrying"}')).toBeGreaterThanOrEqual(1);
+        expect(sample(lines, 'identity_webhook_outbox_pending')).toBe(0);
+        const text = lines.join('\n');
+        expect(text).not.toContain(user.id);
+        expect(text).not.toContain(user.email);
+      } finally {
+        await m.close();
       }
     });
   });

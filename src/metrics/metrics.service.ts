@@ -74,6 +74,12 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
     labelNames: ['action'] as const,
     registers: [this.registry],
   });
+  private readonly webhookDeliveries = new Counter({
+    name: 'identity_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by result: delivered, retrying (failed, another attempt is due) or failed (given up)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   /** Histogram children by "method route status": labels are hashed once per combination, not per request. */
   private readonly observers = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
@@ -90,6 +96,7 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
     if (!this.enabled) return;
     collectDefaultMetrics({ register: this.registry });
     this.poolGauges();
+    this.outboxGauge();
     this.dataSource.subscribers.push(this.auditSubscriber());
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     // A callback hook: an async one would cost every response a promise.
@@ -126,6 +133,25 @@ export class Metrics implements OnModuleInit, OnApplicationShutdown {
         if (action === ('auth.locked_out' satisfies AuditAction)) this.lockouts.inc();
       },
     };
+  }
+
+  /** Called by the webhook dispatcher with the outcomes of each round of attempts. */
+  countWebhookDeliveries(result: 'delivered' | 'retrying' | 'failed', count: number): void {
+    if (this.enabled) this.webhookDeliveries.inc({ result }, count);
+  }
+
+  /** The outbox's depth (deliveries waiting, due or not), counted when scraped. */
+  private outboxGauge(): void {
+    const dataSource = this.dataSource;
+    new Gauge({
+      name: 'identity_webhook_outbox_pending',
+      help: 'Webhook deliveries waiting to be sent, due now or later (all instances)',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'`);
+        this.set(Number((row as { n: number | string }).n));
+      },
+    });
   }
 
   /** The MySQL/MariaDB pool, read when scraped (SQLite has one connection and no pool). */

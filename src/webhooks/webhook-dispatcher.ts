@@ -8,6 +8,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { Database } from '../database/database.service.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import { isAllowedHost, isPublicAddress, guardedLookup, literalAddress } from './ssrf-guard.js';
 import { WebhookOutbox } from './webhook-outbox.js';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
@@ -50,9 +51,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     https: new https.Agent({ keepAlive: true, lookup: guardedLookup() as never }),
   };
   private readonly plain = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  /** Outcomes since start, for the metrics. */
+  /** Outcomes since start. */
   readonly outcomes = { delivered: 0, retrying: 0, failed: 0 };
-  private outcomeListener: ((outcome: 'delivered' | 'retrying' | 'failed', count: number) => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -60,6 +60,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly config: AppConfig,
     private readonly webhooks: WebhooksService,
     private readonly audit: AuditService,
+    private readonly metrics: Metrics,
     outbox: WebhookOutbox,
   ) {
     outbox.onQueued(() => {
@@ -67,10 +68,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       const wake = this.wake;
       if (wake) setTimeout(wake, 20).unref();
     });
-  }
-
-  onOutcome(listener: (outcome: 'delivered' | 'retrying' | 'failed', count: number) => void): void {
-    this.outcomeListener = listener;
   }
 
   onApplicationBootstrap(): void {
@@ -305,7 +302,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private count(outcome: 'delivered' | 'retrying' | 'failed', n: number): void {
     if (n === 0) return;
     this.outcomes[outcome] += n;
-    this.outcomeListener?.(outcome, n);
+    this.metrics.countWebhookDeliveries(outcome, n);
   }
 
   /** Marks an endpoint failing; after a day of failures, or on a 410, deactivates it (audited). */

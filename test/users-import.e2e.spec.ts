@@ -78,6 +78,17 @@ describe('bulk import and export of users', () => {
     expect((await login(t, tenant, 'ada@example.com', bcrypt.password)).status).toBe(200);
   });
 
+  it('makes the webhook deliveries of each created user, through the audit events', async () => {
+    const tenant = await createTenant(t);
+    const hook = await t.call('POST', '/api/v2/webhooks', { tenant: tenant.id, body: { url: 'https://hooks.example.com/import', events: ['user.created'], active: false } });
+    expect(hook.status).toBe(201);
+    await t.call('PATCH', `/api/v2/webhooks/${hook.body.id}`, { tenant: tenant.id, body: { active: true } });
+    const answer = lines(await importUsers(tenant, ndjson([{ email: uniqueEmail() }, { email: uniqueEmail() }])));
+    const deliveries = (await t.call('GET', `/api/v2/webhooks/${hook.body.id}/deliveries?limit=200`, { tenant: tenant.id })).body.data;
+    expect(deliveries).toHaveLength(2);
+    expect(answer.slice(0, 2).map((l) => l.status)).toEqual(['created', 'created']);
+  });
+
   it('answers "unchanged" for every record when the same file runs again, and writes nothing', async () => {
     const tenant = await createTenant(t);
     const groupId = await insertGroup(t, tenant.id, 'Support', ['users:read']);

@@ -87,6 +87,34 @@ export class AuditService {
     await this.outbox.enqueue(manager, { ...event, id, at });
   }
 
+  /**
+   * One action of the caller on many targets (an import's users): the events in one INSERT,
+   * each with its webhook deliveries as record() makes them.
+   */
+  async recordManyFor(manager: EntityManager, context: RequestContext, action: AuditAction, targets: AuditTarget[]): Promise<void> {
+    if (!targets.length) return;
+    const at = new Date();
+    const actor = actorOf(context);
+    const events = targets.map((target) => ({ id: newId(), at, tenantId: context.tenantId, action, actor, target, ip: context.ip, requestId: context.requestId }));
+    for (let i = 0; i < events.length; i += 500) {
+      const rows = events.slice(i, i + 500).map((event) => ({
+        id: event.id,
+        tenantId: event.tenantId,
+        at,
+        action,
+        actorType: actor.type,
+        actorId: actor.id,
+        targetType: event.target.type,
+        targetId: event.target.id,
+        ip: event.ip,
+        requestId: event.requestId,
+        details: null,
+      }));
+      await manager.createQueryBuilder().insert().into(AuditEvent).values(rows).updateEntity(false).execute();
+    }
+    for (const event of events) await this.outbox.enqueue(manager, event);
+  }
+
   /** Convenience for the common case: the caller of a request changed something in its tenant. */
   recordFor(
     manager: EntityManager,

@@ -298,6 +298,44 @@ export class UsersService {
     importedHashDigest: string | null = null,
   ): Promise<User> {
     const now = new Date();
+    const user = this.newUserRow(ctx, input, passwordHash, importedHashDigest, now);
+    await this.checkNewUser(manager, ctx, user, input, groups);
+    await manager.insert(User, user);
+    await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
+    await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
+    return user;
+  }
+
+  /** The privilege guard and the manager rule for a new user, before anything is written. */
+  async checkNewUser(manager: EntityManager, ctx: TenantContext, user: User, input: UserInputDto, groups: Group[] | undefined): Promise<void> {
+    assertMayGrant(ctx, input, null, new Set(), groups);
+    await this.requireManager(manager, ctx.tenantId, user.id, user.managerId);
+  }
+
+  /**
+   * New users that checkNewUser passed, written as insertWithin writes one but a statement per
+   * table for them all: the import's batches. Each gets its user.created event.
+   */
+  async insertManyWithin(manager: EntityManager, ctx: TenantContext, items: { user: User; input: UserInputDto; groups: Group[] | undefined }[]): Promise<void> {
+    if (!items.length) return;
+    const { tenantId } = ctx;
+    const chunks = <T>(rows: T[], size: number): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+    for (const part of chunks(items.map((item) => item.user), 250)) await manager.createQueryBuilder().insert().into(User).values(part).updateEntity(false).execute();
+    const groups = items.flatMap(({ user, groups: rows }) => (rows ?? []).map((group) => ({ userId: user.id, groupId: group.id, tenantId })));
+    const entries = items.flatMap(({ user, input }) => (input.ipWhitelist ?? []).map((entry, position) => ({ userId: user.id, tenantId, position, entry })));
+    const tags = items.flatMap(({ user, input }) => unique(input.clientTags ?? []).map((tag, position) => ({ userId: user.id, tenantId, tag, position })));
+    const plans = items.flatMap(({ user, input }) =>
+      [...new Map((input.plans ?? []).map((p) => [p.planId, p.validTo ?? null]))].map(([planId, validTo]) => ({ userId: user.id, planId, tenantId, validFrom: user.createdAt, validTo })),
+    );
+    for (const part of chunks(groups, 500)) await manager.createQueryBuilder().insert().into(UserGroup).values(part).updateEntity(false).execute();
+    for (const part of chunks(entries, 500)) await manager.createQueryBuilder().insert().into(UserIpWhitelistEntry).values(part).updateEntity(false).execute();
+    for (const part of chunks(tags, 500)) await manager.createQueryBuilder().insert().into(UserClientTag).values(part).updateEntity(false).execute();
+    for (const part of chunks(plans, 500)) await manager.createQueryBuilder().insert().into(UserPlan).values(part).updateEntity(false).execute();
+    await this.audit.recordManyFor(manager, ctx, 'user.created', items.map(({ user }) => ({ type: 'user', id: user.id })));
+  }
+
+  /** A new user's row from a body freed of masked echoes (with `email`), not yet written. */
+  newUserRow(ctx: TenantContext, input: UserInputDto, passwordHash: string | null, importedHashDigest: string | null, now = new Date()): User {
     const email = storableEmail(input.email!);
     const user = Object.assign(new User(), {
       id: newId(),
@@ -337,11 +375,6 @@ export class UsersService {
       updatedAt: now,
     } satisfies Omit<User, 'tenant' | 'manager'>);
     Object.assign(user, this.scalarChanges(input));
-    assertMayGrant(ctx, input, null, new Set(), groups);
-    await this.requireManager(manager, ctx.tenantId, user.id, user.managerId);
-    await manager.insert(User, user);
-    await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
-    await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
     return user;
   }
 

@@ -355,6 +355,14 @@ export class UsersImportService {
       if (user.username !== null) holders.set(`username:${user.username}`, user.id);
     }
     const outcomes: Outcome[] = [];
+    // New users are written together, a statement per table, when the batch ends (or before a
+    // later record of the batch changes one of them).
+    const pending: { user: User; input: UserInputDto; groups: Group[] | undefined; line: number }[] = [];
+    const flush = async (): Promise<void> => {
+      await this.users.insertManyWithin(manager, ctx, pending);
+      for (const created of pending) outcomes.push({ line: created.line, status: 'created', id: created.user.id });
+      pending.length = 0;
+    };
     for (const record of batch) {
       const refused = (record as Prepared & { refused?: DomainError }).refused;
       if (refused) {
@@ -371,13 +379,22 @@ export class UsersImportService {
       }
       try {
         if (!current) {
-          const user = await this.users.insertWithin(manager, ctx, record.input, record.passwordHash ?? null, record.groups, record.hashDigest ?? null);
-          const [withRelations] = await this.users.withRelations(manager, ctx.tenantId, [user]);
-          loaded.set(user.id, withRelations!);
+          const { input, groups } = record;
+          const user = this.users.newUserRow(ctx, input, record.passwordHash ?? null, record.hashDigest ?? null);
+          await this.users.checkNewUser(manager, ctx, user, input, groups);
+          pending.push({ user, input, groups, line: record.line });
+          loaded.set(user.id, {
+            user,
+            groups: groups ?? [],
+            ipWhitelist: input.ipWhitelist ?? [],
+            clientTags: [...new Set(input.clientTags ?? [])],
+            plans: [...new Map((input.plans ?? []).map((p) => [p.planId, p.validTo ?? null]))].map(([planId, validTo]) => ({ planId, name: '', validFrom: user.createdAt, validTo })),
+            tfaEnrolled: false,
+          });
           this.claim(holders, user);
-          outcomes.push({ line: record.line, status: 'created', id: user.id });
           continue;
         }
+        if (pending.some((p) => p.user.id === current.user.id)) await flush();
         const input = withoutMaskedEchoes(record.input, current);
         // A hash this user was given by an import before is not set again: since then the
         // password may have been upgraded to argon2id at login, or changed.
@@ -400,6 +417,7 @@ export class UsersImportService {
         else throw error;
       }
     }
+    await flush();
     return outcomes;
   }
 

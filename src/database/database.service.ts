@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, type ErrorCode } from '../common/errors.js';
+import { installSqliteGate, type SqliteGate } from './sqlite-gate.js';
 
 export interface UniqueRule {
   /** Index name as declared on the entity (MySQL reports it). */
@@ -48,10 +49,11 @@ export class Database {
   retries = 0;
 
   private readonly sqlite: boolean;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly gate: SqliteGate | null;
 
   constructor(readonly dataSource: DataSource) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
+    this.gate = this.sqlite ? installSqliteGate(dataSource) : null;
   }
 
   get isSqlite(): boolean {
@@ -59,17 +61,16 @@ export class Database {
   }
 
   /**
-   * Runs fn in one transaction. SQLite has a single connection, so its transactions are
-   * queued: interleaving two on one connection would mix their statements. On MySQL/MariaDB
+   * Runs fn in one transaction. SQLite has a single connection, so a transaction holds it
+   * through the SqliteGate: other transactions and every other statement wait until it ends,
+   * whatever fn awaits meanwhile. On MySQL/MariaDB
    * a transaction rolled back by a deadlock or a Galera certification conflict (error 1213)
    * runs again, after a short random pause, so fn must read what it decides on inside the
    * transaction (every caller does) and keep its side effects until after it returns.
    */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.sqlite) return this.retryingTransaction(fn);
-    const run = this.queue.then(() => this.dataSource.transaction(fn));
-    this.queue = run.catch(() => undefined);
-    return run;
+    if (!this.gate) return this.retryingTransaction(fn);
+    return this.gate.exclusive(() => this.dataSource.transaction(fn));
   }
 
   private async retryingTransaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {

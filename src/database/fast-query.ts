@@ -1,4 +1,5 @@
 import { type DataSource, type EntityManager, type EntityMetadata, type ObjectLiteral, QueryFailedError } from 'typeorm';
+import { gateOf } from './sqlite-gate.js';
 
 type Row = Record<string, unknown>;
 
@@ -55,6 +56,13 @@ export function readRows<T = Row>(manager: EntityManager, sql: string, params: u
   if (type !== 'better-sqlite3') return manager.query(sql, params);
   const connection = (driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
   if (!connection) return manager.query(sql, params);
+  // While a transaction holds the one connection, a read from elsewhere waits for it to end.
+  const gate = gateOf(manager.connection);
+  if (gate?.mustWait()) return gate.exclusive(() => runSqlite<T>(connection, sql, params));
+  return runSqlite<T>(connection, sql, params);
+}
+
+function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown[]): Promise<T[]> {
   let cache = statements.get(connection);
   if (!cache) statements.set(connection, (cache = new Map()));
   let prepared = cache.get(sql);

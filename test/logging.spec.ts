@@ -40,6 +40,15 @@ describe('logs of the built service', () => {
       secrets.push(key.apiKey);
       await fetch(`${service.base}/api/v2/me`, { headers: { authorization: `Bearer ${login.accessToken}` } });
       await fetch(`${service.base}/api/v2/users?filter[email]=log@example.com`, { headers: { ...operatorJson, 'x-tenant-id': tenant.id } });
+      // Bad input is a 4xx with no stack trace logged (issue 12, point 10): 5,000 nested arrays, a huge offset.
+      const deep = await fetch(`${service.base}/api/v2/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"tenant":"logs","email":${'['.repeat(5000)}${']'.repeat(5000)},"password":"x"}`,
+      });
+      expect(deep.status).toBe(400);
+      const huge = await fetch(`${service.base}/api/v2/users?offset=99999999999999999999`, { headers: { ...operatorJson, 'x-tenant-id': tenant.id } });
+      expect(huge.status).toBe(422);
     } finally {
       service.child.kill('SIGTERM');
       await service.exited;
@@ -58,6 +67,7 @@ describe('logs of the built service', () => {
     // Nest's own lines go through the same logger, with the class that wrote them.
     expect(parsed.some((l) => l.context === 'NestApplication' && l.level === 30)).toBe(true);
     const text = lines.join('\n');
+    expect(text).not.toMatch(/\bat [\w.<>]+ \(|RangeError|Maximum call stack/);
     for (const secret of [...secrets, 'test-operator-key', '$argon2id', 'log@example.com']) expect(text).not.toContain(secret);
   });
 });

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { CRASHED, DURATION, MYSQL_SERVER, WARMUP_SECONDS, markdownTable, type Figure } from './lib.js';
 
-const BENCHES = ['users-get', 'sessions', 'peers', 'instances', 'users-list', 'scim', 'console'] as const;
+const BENCHES = ['users-get', 'sessions', 'peers', 'instances', 'users-list', 'scim', 'import', 'console'] as const;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 /** The variables that change what is measured, shown in the command line of the header. */
@@ -157,6 +157,9 @@ function report(outcomes: Outcome[], header: { date: Date; mariadb: string; comm
     '- scim: on the users-list data, `GET /scim/v2/Users?filter=userName eq "…"` p99 at 10 connections beside the same lookup',
     '  through `/api/v2/users?filter[email]=`; a group PATCH adding 1,000 members (the slowest of five) beside a raw',
     '  multi-row INSERT of the same 1,000 membership rows.',
+    '- import: BENCH_IMPORT_USERS users (default 1,000,000) with bcrypt hashes streamed to `POST /api/v2/users/import`',
+    '  into a fresh SQLite and MariaDB database, beside raw-driver INSERTs of 500; the export of them; the same file',
+    '  again (all unchanged) against the first import\'s rate; the service\'s peak RSS over the three.',
   ];
   for (const o of crashed) {
     lines.push('', `## ${o.name} crashed (${o.exit})`, '', 'The end of its error output:', '', '```', ...o.errorTail.map(scrub), '```');

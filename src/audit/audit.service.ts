@@ -112,7 +112,7 @@ export class AuditService {
       }));
       await manager.createQueryBuilder().insert().into(AuditEvent).values(rows).updateEntity(false).execute();
     }
-    for (const event of events) await this.outbox.enqueue(manager, event);
+    await this.outbox.enqueueMany(manager, context.tenantId!, events);
   }
 
   /** Convenience for the common case: the caller of a request changed something in its tenant. */

@@ -121,3 +121,29 @@ export async function readEntities<T extends ObjectLiteral>(manager: EntityManag
   const rows = await readRows(manager, sql, params);
   return rows.map((row) => hydrate(metadata, row, new target()));
 }
+
+/**
+ * Entities written as multi-row INSERTs of `rowsPerStatement`, each value converted by the
+ * driver as TypeORM converts it: for bulk writes (an import's batch), where TypeORM's insert
+ * builder spent more on rewriting the statement's text than the database spent running it.
+ */
+export async function insertEntities<T extends ObjectLiteral>(manager: EntityManager, target: new () => T, entities: T[], rowsPerStatement = 250): Promise<void> {
+  if (!entities.length) return;
+  const { connection } = manager;
+  const metadata = connection.getMetadata(target);
+  const columns = metadata.columns.filter((column) => !column.isVirtual);
+  const escape = (name: string) => connection.driver.escape(name);
+  const head = `INSERT INTO ${escape(metadata.tableName)} (${columns.map((c) => escape(c.databaseName)).join(', ')}) VALUES `;
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let start = 0; start < entities.length; start += rowsPerStatement) {
+    const part = entities.slice(start, start + rowsPerStatement);
+    const params: unknown[] = [];
+    for (const entity of part) {
+      for (const column of columns) {
+        const value = column.getEntityValue(entity);
+        params.push(connection.driver.preparePersistentValue(value === undefined ? null : value, column));
+      }
+    }
+    await manager.query(head + part.map(() => tuple).join(', '), params);
+  }
+}

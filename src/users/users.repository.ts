@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
-import { hydrate } from '../database/fast-query.js';
+import { hydrate, insertEntities } from '../database/fast-query.js';
 import { User } from './user.entity.js';
 
 /** A page of users matching a condition, in a stable order. */
@@ -118,6 +118,12 @@ export class UsersRepository {
     const rows = (await manager.query(sql, params)) as Record<string, unknown>[];
     const metadata = this.dataSource.getMetadata(User);
     return rows.map((row) => hydrate(metadata, row, new User()));
+  }
+
+  /** New users of one tenant in multi-row INSERTs (an import's batch); each row carries its tenant. */
+  async insertMany(tenantId: string, users: User[], manager: EntityManager): Promise<void> {
+    if (users.some((user) => user.tenantId !== tenantId)) throw new Error('users of another tenant in a bulk insert');
+    await insertEntities(manager, User, users);
   }
 
   async count(tenantId: string, where: Condition, manager: EntityManager = this.dataSource.manager): Promise<number> {

@@ -320,7 +320,7 @@ export class UsersService {
     if (!items.length) return;
     const { tenantId } = ctx;
     const chunks = <T>(rows: T[], size: number): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
-    for (const part of chunks(items.map((item) => item.user), 250)) await manager.createQueryBuilder().insert().into(User).values(part).updateEntity(false).execute();
+    await this.repository.insertMany(tenantId, items.map((item) => item.user), manager);
     const groups = items.flatMap(({ user, groups: rows }) => (rows ?? []).map((group) => ({ userId: user.id, groupId: group.id, tenantId })));
     const entries = items.flatMap(({ user, input }) => (input.ipWhitelist ?? []).map((entry, position) => ({ userId: user.id, tenantId, position, entry })));
     const tags = items.flatMap(({ user, input }) => unique(input.clientTags ?? []).map((tag, position) => ({ userId: user.id, tenantId, tag, position })));

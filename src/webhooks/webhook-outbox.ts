@@ -46,6 +46,24 @@ export class WebhookOutbox {
     this.listener = listener;
   }
 
+  /**
+   * Many events of one tenant (an import's users): the tenant's endpoints are read once, and
+   * only when one of them listens to one of the events is each queued as enqueue() queues it.
+   */
+  async enqueueMany(manager: EntityManager, tenantId: string, events: OutboxEvent[]): Promise<void> {
+    if (!events.length) return;
+    const endpoints = await manager
+      .getRepository(WebhookEndpoint)
+      .createQueryBuilder('w')
+      .select(['w.id', 'w.events'])
+      .where('w.tenant_id = :tenantId', { tenantId })
+      .andWhere('w.active = :active', { active: true })
+      .getMany();
+    const actions = new Set(events.map((event) => event.action));
+    if (!endpoints.some((endpoint) => [...actions].some((action) => matchesEvent(endpoint.events, action)))) return;
+    for (const event of events) await this.enqueue(manager, event);
+  }
+
   async enqueue(manager: EntityManager, event: OutboxEvent): Promise<void> {
     if (event.tenantId === null) return;
     const endpoints = await manager

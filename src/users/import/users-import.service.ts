@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DataSource, type EntityManager, In } from 'typeorm';
+import { DataSource, type EntityManager, type FindOptionsWhere, In } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
 import type { TenantContext } from '../../auth/request-context.js';
 import { canonicalEmail } from '../../common/email.js';
@@ -328,10 +328,10 @@ export class UsersImportService {
     const externalIds = [...new Set(batch.map((r) => r.input.externalId).filter((v): v is string => typeof v === 'string'))];
     const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))];
     const repository = manager.getRepository(User);
-    const where = [{ tenantId, email: In(emails) }];
+    const where: FindOptionsWhere<User>[] = [{ tenantId, email: In(emails) }];
+    if (externalIds.length) where.push({ tenantId, externalId: In(externalIds) });
+    if (usernames.length) where.push({ tenantId, username: In(usernames) });
     const found = await repository.find({ where });
-    if (externalIds.length) found.push(...(await repository.find({ where: { tenantId, externalId: In(externalIds) } })));
-    if (usernames.length) found.push(...(await repository.find({ where: { tenantId, username: In(usernames) } })));
     return [...new Map(found.map((u) => [u.id, u])).values()];
   }
 

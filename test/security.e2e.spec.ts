@@ -1,6 +1,7 @@
 import { totpCode } from '../src/sessions/totp.js';
 import { createTenant, expectProblem, startApp, type TestApp } from './helpers/app.js';
 import { codeAt, login, PASSWORD, signedInUser } from './helpers/sessions.js';
+import { SCIM_USER, scimClient } from './helpers/scim.js';
 import { createUser, uniqueEmail } from './helpers/users.js';
 
 /** Issue 12, points 5, 6, 9, 10, 11, 13 and 14: each written as the attack or the race that found it. */
@@ -225,6 +226,23 @@ describe('security defects (issue 12)', () => {
         expectProblem(patched, 422);
       }
       expect((await t.call('GET', `/api/v2/users/${first.body.id}`, { tenant: tenant.id })).body.email).toBe(nfc);
+      // The same rule holds on the other ways in: SCIM and the bulk import.
+      const idp = await scimClient(t, tenant, 'admin');
+      for (const email of lookAlikes.slice(0, 2)) {
+        const scim = await idp.call('POST', '/scim/v2/Users', { schemas: [SCIM_USER], userName: email, emails: [{ value: email, primary: true }] });
+        expect(scim.status).toBeGreaterThanOrEqual(400);
+        expect(scim.status).toBeLessThan(500);
+      }
+      const imported = await t.call('POST', '/api/v2/users/import', {
+        tenant: tenant.id,
+        rawBody: lookAlikes.map((email) => JSON.stringify({ email })).join('\n'),
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
+      expect(imported.status).toBe(200);
+      const listed = await t.call('GET', '/api/v2/users?limit=200', { tenant: tenant.id });
+      const stored = listed.body.data.map((u: { email: string }) => u.email) as string[];
+      for (const email of stored) expect(email.normalize('NFKC')).toBe(email);
+      expect(stored.some((e) => /[\u200b\u2060\u00ad]/.test(e))).toBe(false);
     });
   });
 });

@@ -1,4 +1,7 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
@@ -18,7 +21,17 @@ import { WebhooksService } from './webhooks.service.js';
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** A claimed attempt is this instance's for this long: longer than an attempt can take. */
 const LEASE_MS = 30_000;
-const BATCH = 200;
+const BATCH = 100;
+/**
+ * While the API is serving (a request in the last BUSY_WINDOW_MS), rounds are smaller and each
+ * is followed by a pause of BUSY_PAUSE_FACTOR times its length, so deliveries take at most a
+ * quarter of the event loop and a backlog drains without the API's latency suffering.
+ */
+const BUSY_BATCH = 20;
+const BUSY_WINDOW_MS = 250;
+const BUSY_PAUSE_FACTOR = 3;
+/** Rounds in flight at once in one instance: one claims and records while another's requests are out. */
+const WORKERS = 2;
 const IDLE_POLL_MS = 250;
 /** An endpoint failing for this long is deactivated. */
 const FAILING_LIMIT_MS = 24 * 3600_000;
@@ -40,12 +53,13 @@ interface Claimed {
  * `FOR UPDATE SKIP LOCKED`; SQLite has one instance.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
   readonly owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private loop: Promise<unknown> | null = null;
+  private readonly sleepers = new Set<() => void>();
+  private lastRequestAt = Number.NEGATIVE_INFINITY;
   private readonly guarded = {
     http: new http.Agent({ keepAlive: true, lookup: guardedLookup() as never }),
     https: new https.Agent({ keepAlive: true, lookup: guardedLookup() as never }),
@@ -61,25 +75,38 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly webhooks: WebhooksService,
     private readonly audit: AuditService,
     private readonly metrics: Metrics,
+    private readonly adapterHost: HttpAdapterHost,
     outbox: WebhookOutbox,
   ) {
     outbox.onQueued(() => {
-      // Woken before the change commits: give the commit a moment before looking.
-      const wake = this.wake;
-      if (wake) setTimeout(wake, 20).unref();
+      // Woken before the change commits: give the commit a moment, and let a few more
+      // changes gather, so that a busy API is not followed by one round per change.
+      if (this.sleepers.size > 0) setTimeout(() => this.wakeAll(), 100).unref();
     });
+  }
+
+  onModuleInit(): void {
+    // A callback hook: an async one would cost every request a promise.
+    this.adapterHost.httpAdapter?.getInstance<FastifyInstance>().addHook('onRequest', (_request, _reply, done) => {
+      this.lastRequestAt = performance.now();
+      done();
+    });
+  }
+
+  private get apiBusy(): boolean {
+    return performance.now() - this.lastRequestAt < BUSY_WINDOW_MS;
   }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.dispatch) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = Promise.all(Array.from({ length: WORKERS }, () => this.run()));
   }
 
   /** Stops claiming, lets the attempts in flight finish (each ends within its timeout) and records them. */
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.wakeAll();
     await this.loop;
     this.loop = null;
     for (const agents of [this.guarded, this.plain]) {
@@ -91,35 +118,41 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async run(): Promise<void> {
     while (this.running) {
       let handled = 0;
+      const busy = this.apiBusy;
+      const started = performance.now();
       try {
-        handled = await this.dispatchOnce();
+        handled = await this.dispatchOnce(busy ? BUSY_BATCH : BATCH);
       } catch (error) {
         this.logger.warn(`Dispatching webhooks failed: ${(error as Error).message}`);
       }
       if (!this.running) break;
       if (handled === 0) await this.sleep(IDLE_POLL_MS);
+      else if (busy) await this.sleep((performance.now() - started) * BUSY_PAUSE_FACTOR);
     }
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.sleepers]) wake();
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
   }
 
   /** One round: claim what is due, send it all at once, record the outcomes. How many were sent. */
-  async dispatchOnce(): Promise<number> {
-    const claimed = await this.claim(BATCH);
+  async dispatchOnce(limit = BATCH): Promise<number> {
+    const claimed = await this.claim(limit);
     if (claimed.length === 0) return 0;
-    const outcomes = await Promise.all(claimed.map((item) => this.attempt(item)));
+    const signers = new Map<string, Webhook | null>();
+    const outcomes = await Promise.all(claimed.map((item) => this.attempt(item, signers)));
     await this.record(claimed, outcomes);
     return claimed.length;
   }
@@ -139,8 +172,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
           'NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key ' +
             "AND p.status = 'pending' AND p.id < d.id)",
         )
+        // By the due index alone: a tie-break on id would make SQLite sort every due row each round.
         .orderBy('d.next_attempt_at', 'ASC')
-        .addOrderBy('d.id', 'ASC')
         .limit(limit);
       if (!this.db.isSqlite) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
       const found = (await qb.getRawMany<{ id: string }>()).map((row) => row.id);
@@ -161,15 +194,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return deliveries.map((delivery) => ({ delivery, endpoint: byId.get(delivery.endpointId) ?? null }));
   }
 
-  private async attempt({ delivery, endpoint }: Claimed): Promise<AttemptOutcome> {
+  private async attempt({ delivery, endpoint }: Claimed, signers: Map<string, Webhook | null>): Promise<AttemptOutcome> {
     if (!endpoint || !endpoint.active) return { ok: false, status: null, error: 'endpoint deactivated' };
-    let signature: string;
-    const timestamp = new Date();
-    try {
-      signature = new Webhook(this.webhooks.secretOf(endpoint)).sign(delivery.eventId, timestamp, delivery.payload);
-    } catch {
-      return { ok: false, status: null, error: 'the signing secret could not be read' };
+    if (!signers.has(endpoint.id)) {
+      try {
+        signers.set(endpoint.id, new Webhook(this.webhooks.secretOf(endpoint)));
+      } catch {
+        signers.set(endpoint.id, null);
+      }
     }
+    const signer = signers.get(endpoint.id);
+    if (!signer) return { ok: false, status: null, error: 'the signing secret could not be read' };
+    const timestamp = new Date();
+    const signature = signer.sign(delivery.eventId, timestamp, delivery.payload);
     return this.post(endpoint.url, delivery.payload, {
       'content-type': 'application/json',
       'user-agent': 'identity-service-webhooks',

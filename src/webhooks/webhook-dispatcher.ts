@@ -27,12 +27,14 @@ const BATCH = 100;
  * is followed by a pause of BUSY_PAUSE_FACTOR times its length, so deliveries take at most a
  * quarter of the event loop and a backlog drains without the API's latency suffering.
  */
-const BUSY_BATCH = 20;
+const BUSY_BATCH = 50;
 const BUSY_WINDOW_MS = 250;
 const BUSY_PAUSE_FACTOR = 3;
 /** Rounds in flight at once in one instance: one claims and records while another's requests are out. */
 const WORKERS = 2;
 const IDLE_POLL_MS = 250;
+/** After a round fails (the database unreachable), before the next. */
+const ERROR_PAUSE_MS = 5_000;
 /** An endpoint failing for this long is deactivated. */
 const FAILING_LIMIT_MS = 24 * 3600_000;
 /** Each wait of the retry schedule is stretched or shrunk by up to this share, at random. */
@@ -100,7 +102,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.dispatch) return;
     this.running = true;
-    this.loop = Promise.all(Array.from({ length: WORKERS }, () => this.run()));
+    this.loop = Promise.all(Array.from({ length: WORKERS }, (_, worker) => this.run(worker)));
   }
 
   /** Stops claiming, lets the attempts in flight finish (each ends within its timeout) and records them. */
@@ -115,15 +117,23 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
-  private async run(): Promise<void> {
+  private async run(worker: number): Promise<void> {
     while (this.running) {
       let handled = 0;
       const busy = this.apiBusy;
+      // While the API is serving, one round at a time: each round's fixed cost (two short
+      // transactions, which on SQLite queue with the API's) is then shared by more deliveries.
+      if (busy && worker > 0) {
+        await this.sleep(BUSY_WINDOW_MS);
+        continue;
+      }
       const started = performance.now();
       try {
         handled = await this.dispatchOnce(busy ? BUSY_BATCH : BATCH);
       } catch (error) {
+        // The database is away, most likely: what was claimed goes back when its lease ends.
         this.logger.warn(`Dispatching webhooks failed: ${(error as Error).message}`);
+        await this.sleep(ERROR_PAUSE_MS);
       }
       if (!this.running) break;
       if (handled === 0) await this.sleep(IDLE_POLL_MS);

@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { Permission } from '../auth/permissions.js';
+import { assertMayActOn, parsePermissions, ungrantable, type Permission } from '../auth/permissions.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
-import { assertMayActOn } from '../users/privileges.js';
 import { User } from '../users/user.entity.js';
 import type { CreateGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { Group } from './group.entity.js';
-import { parsePermissions, ungrantable } from './group-permissions.js';
 import { type GroupMember, GroupsRepository, type GroupSearch } from './groups.repository.js';
 
 

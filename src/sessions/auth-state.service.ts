@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { DataSource } from 'typeorm';
-import { isPermission, PERMISSIONS, type Permission } from '../auth/permissions.js';
+import { effectivePermissionSet, type Permission } from '../auth/permissions.js';
 import type { Restriction } from '../auth/principal.js';
 import { readRows } from '../database/fast-query.js';
 import { Session } from './session.entities.js';
@@ -20,8 +20,6 @@ export interface UserAuthState {
   restrictedTo: Restriction[];
 }
 
-export const PLAN_ADMIN_PERMISSIONS: Permission[] = ['plans:read', 'plans:write', 'users:read'];
-
 interface UserRow {
   id: string;
   tenant_id: string;
@@ -34,14 +32,6 @@ interface UserRow {
   reset_password: number | boolean;
   tenant_active: number | boolean;
   tfa_confirmed: number | boolean | null;
-}
-
-/** Union of the groups' permissions, plus everything for an admin and the plan set for a plan admin. */
-export function effectivePermissions(admin: boolean, planAdmin: boolean, groupPermissions: string[][]): Set<Permission> {
-  if (admin) return new Set(PERMISSIONS);
-  const result = new Set<Permission>(planAdmin ? PLAN_ADMIN_PERMISSIONS : []);
-  for (const list of groupPermissions) for (const p of list) if (isPermission(p)) result.add(p);
-  return result;
 }
 
 export function restrictionsOf(user: { tfa: boolean; resetTfa: boolean; resetPassword: boolean }, tfaConfirmed: boolean): Restriction[] {
@@ -172,7 +162,7 @@ function toState(row: UserRow, rows: StateRow[]): UserAuthState {
     admin,
     planAdmin,
     canViewMaskedData: truthy(row.can_view_masked_data),
-    permissions: effectivePermissions(
+    permissions: effectivePermissionSet(
       admin,
       planAdmin,
       rows.filter((r) => r.kind === 'g').map((r) => parsePermissions(r.value)),

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
+import { assertMayActOn, assertMayGrant } from '../auth/permissions.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { CursorSeal } from '../common/cursor.js';
 import { canonicalEmail, storableEmail } from '../common/email.js';
@@ -19,7 +20,7 @@ import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
-import { assertKeepsAnAdmin, assertMayActOn, assertMayGrant, lockTenantAdmins } from './privileges.js';
+import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
 import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
 import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Principal } from '../../auth/principal.js';
-import { PERMISSIONS, type Permission } from '../../auth/permissions.js';
+import { effectivePermissions } from '../../auth/permissions.js';
 import { maskEmail, maskIpEntry, maskPhone } from '../../common/masking.js';
 import type { Group } from '../../groups/group.entity.js';
 import type { User } from '../user.entity.js';
@@ -77,16 +77,6 @@ export class UserResponse {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ description: 'Sent as the ETag; send it back in If-Match' }) version!: number;
-}
-
-const PLAN_ADMIN_PERMISSIONS: readonly Permission[] = ['plans:read', 'plans:write', 'users:read'];
-
-/** Effective permissions in catalogue order. */
-export function effectivePermissions(user: Pick<User, 'admin' | 'planAdmin'>, groups: readonly Pick<Group, 'permissions'>[]): Permission[] {
-  if (user.admin) return [...PERMISSIONS];
-  const granted = new Set<string>(groups.flatMap((g) => g.permissions));
-  if (user.planAdmin) for (const p of PLAN_ADMIN_PERMISSIONS) granted.add(p);
-  return PERMISSIONS.filter((p) => granted.has(p));
 }
 
 /** The operator and users with canViewMaskedData see every user's personal data in clear. */

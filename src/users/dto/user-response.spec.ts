@@ -1,6 +1,7 @@
+import { effectivePermissions } from '../../auth/permissions.js';
 import type { UserPrincipal } from '../../auth/principal.js';
 import { User } from '../user.entity.js';
-import { effectivePermissions, toUserResponse, type UserWithRelations } from './user-response.dto.js';
+import { toUserResponse, type UserWithRelations } from './user-response.dto.js';
 
 function loaded(overrides: Partial<User> = {}): UserWithRelations {
   const now = new Date('2025-06-01T12:00:00.000Z');

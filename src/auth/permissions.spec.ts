@@ -1,7 +1,6 @@
-import { PERMISSIONS, type Permission } from '../auth/permissions.js';
-import type { UserPrincipal } from '../auth/principal.js';
 import { DomainError } from '../common/errors.js';
-import { parsePermissions, ungrantable } from './group-permissions.js';
+import { PERMISSIONS, parsePermissions, ungrantable, type Permission } from './permissions.js';
+import type { UserPrincipal } from './principal.js';
 
 const user = (permissions: Permission[], admin = false): UserPrincipal => ({
   kind: 'user',

@@ -61,6 +61,6 @@ describe('toUserResponse', () => {
     const groups = [{ permissions: ['groups:read', 'users:read'] as const }].map((g) => ({ permissions: [...g.permissions] }));
     expect(effectivePermissions({ admin: false, planAdmin: false }, groups)).toEqual(['users:read', 'groups:read']);
     expect(effectivePermissions({ admin: false, planAdmin: true }, groups)).toEqual(['users:read', 'groups:read', 'plans:read', 'plans:write']);
-    expect(effectivePermissions({ admin: true, planAdmin: false }, [])).toHaveLength(12);
+    expect(effectivePermissions({ admin: true, planAdmin: false }, [])).toHaveLength(14);
   });
 });

@@ -147,35 +147,19 @@ export class UsersImportService {
     };
     let batch: Prepared[] = [];
     let failed: Outcome[] = [];
-    // One batch is applied while the next is read and validated: the database's time and the
-    // parsing overlap. A batch starts only once the one before has committed and been answered.
-    let applying: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
-      const records = batch;
-      const refused = failed;
+      const outcomes = batch.length ? await this.applyBatch(ctx, batch, options) : [];
+      await emit([...failed, ...outcomes]);
       batch = [];
       failed = [];
-      await applying;
-      applying = (async () => {
-        const outcomes = records.length ? await this.applyBatch(ctx, records, options) : [];
-        await emit([...refused, ...outcomes]);
-      })();
-      // Awaited by the next flush or at the end; this keeps a failure from being unhandled meanwhile.
-      applying.catch(() => undefined);
     };
-    try {
-      for await (const record of importRecords(body, options.format)) {
-        const prepared = await this.prepare(ctx, record, refs);
-        if ('error' in prepared) failed.push(prepared);
-        else batch.push(prepared);
-        if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
-      }
-      await flush();
-    } finally {
-      // Whatever stopped the reading, the batch being applied ends before the import does.
-      await applying.catch(() => undefined);
+    for await (const record of importRecords(body, options.format)) {
+      const prepared = await this.prepare(ctx, record, refs);
+      if ('error' in prepared) failed.push(prepared);
+      else batch.push(prepared);
+      if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
     }
-    await applying;
+    await flush();
     const summary: ImportSummary = { summary: { ...counts, mode: options.mode, dryRun: options.dryRun } };
     if (!options.dryRun) {
       await this.db.transaction((manager) =>

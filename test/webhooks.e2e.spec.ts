@@ -389,6 +389,15 @@ describe(`webhooks (${useMysql ? 'MariaDB' : 'SQLite'})`, () => {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         expect(row).toMatchObject({ status: 'failed', lastError: '127.0.0.1 is not a public address' });
+        // A name is resolved and refused on the connection itself (localhost: from /etc/hosts, no lookup leaves the machine).
+        await strict.dataSource.getRepository(WebhookEndpoint).update({ id: created.body.id }, { url: `https://localhost:${r.port}/hooks` });
+        const byName = await strict.call('POST', `/api/v2/webhooks/${created.body.id}/deliveries/${row!.id}/redeliver`, { tenant: tenant.id });
+        for (let i = 0; i < 100; i++) {
+          row = await strict.dataSource.getRepository(WebhookDelivery).findOne({ where: { id: byName.body.id } });
+          if (row?.status === 'failed') break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(row).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/^localhost resolves to (127\.0\.0\.1|::1), which is not a public address$/) });
         expect(r.received).toHaveLength(0);
       } finally {
         await strict.close();

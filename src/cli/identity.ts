@@ -18,32 +18,44 @@ interface Connection {
   tenant?: string;
 }
 
-/** What a progress report shows: rows done, and (for an import) how much of the file was sent. */
+/** What a progress report shows: rows done (of the file's, for an import). */
 interface Progress {
-  update(rows: number, sentBytes?: number): void;
+  update(rows: number): void;
   stop(): void;
 }
 
+/** The lines of a file, counted as it streams by: the import's total, for the bar and its ETA. */
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines += 1;
+    if (chunk.length) last = chunk[chunk.length - 1]!;
+  }
+  return last === 0x0a ? lines : lines + 1;
+}
+
 /** A bar with rows/s and ETA on a terminal; a line every few seconds when stderr is a file or a pipe. */
-function progress(label: string, totalBytes: number | null): Progress {
+function progress(label: string, totalRows: number | null): Progress {
   const started = Date.now();
   const rate = (rows: number): number => Math.round(rows / Math.max((Date.now() - started) / 1000, 0.001));
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
-      format: totalBytes
-        ? `${label} [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}`
+      format: totalRows
+        ? `${label} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {left}`
         : `${label} {rows} rows | {rate} rows/s | {duration_formatted}`,
       stream: process.stderr,
       hideCursor: true,
-      etaBuffer: 50,
       fps: 5,
     });
-    bar.start(totalBytes ?? 1, 0, { rows: 0, rate: 0 });
-    let sent = 0;
+    bar.start(totalRows ?? 1, 0, { rows: 0, rate: 0, left: '…' });
     return {
-      update: (rows, sentBytes) => {
-        sent = sentBytes ?? sent;
-        bar.update(totalBytes ? sent : 0, { rows, rate: rate(rows) });
+      // The ETA from the rate so far: the answer comes a batch at a time, which throws off
+      // an estimate from the last few updates.
+      update: (rows) => {
+        const perSecond = rate(rows);
+        const left = totalRows && perSecond > 0 ? `${Math.ceil(Math.max(totalRows - rows, 0) / perSecond)}s` : '…';
+        bar.update(totalRows ? Math.min(rows, totalRows) : 0, { rows, rate: perSecond, left });
       },
       stop: () => bar.stop(),
     };
@@ -106,19 +118,17 @@ interface ImportOptions extends Connection {
 }
 
 async function runImport(file: string, options: ImportOptions): Promise<number> {
-  const size = statSync(file).size;
+  statSync(file);
   const format = options.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
+  // A CSV's header row is no record; a record over several lines makes the total an estimate.
+  const total = Math.max((await countLines(file)) - (format === 'csv' ? 1 : 0), 1);
   const query = new URLSearchParams({ mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) });
   const req = request(options, 'POST', `api/v2/users/import?${query}`, {
     'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson',
     'transfer-encoding': 'chunked',
   });
-  const bar = progress(options.dryRun ? 'checking' : 'importing', size);
-  let sent = 0;
+  const bar = progress(options.dryRun ? 'checking' : 'importing', total);
   const body = createReadStream(file);
-  body.on('data', (chunk) => {
-    sent += chunk.length;
-  });
   const answered = response(req);
   const sending = pipeline(body, req).catch(() => undefined);
   const res = await answered;
@@ -147,7 +157,7 @@ async function runImport(file: string, options: ImportOptions): Promise<number> 
         errorsFile.write(`${line}\n`);
       }
     }
-    bar.update(rows, sent);
+    bar.update(rows);
   }
   await sending;
   bar.stop();

@@ -71,6 +71,17 @@ describe('security defects (issue 12)', () => {
     });
   });
 
+  describe('point 6: a burst of right passwords is not a lockout', () => {
+    it('signs in every one of 12 concurrent right passwords with the threshold at 5', async () => {
+      const tenant = await createTenant(t, { settings: { lockoutThreshold: 5, lockoutMinutes: 10 } });
+      const user = await createUser(t, tenant, { email: uniqueEmail(), password: PASSWORD });
+      const replies = await Promise.all(Array.from({ length: 12 }, () => login(t, tenant, user.email)));
+      expect(replies.map((r) => r.status)).toEqual(Array(12).fill(200));
+      const after = (await t.call('GET', `/api/v2/users/${user.id}`, { tenant: tenant.id })).body;
+      expect(after.lockedUntil ?? null).toBeNull();
+    });
+  });
+
   describe('point 9: guesses on authenticated routes count toward the lockout', () => {
     it('locks after wrong current passwords at POST /me/password, and refuses the right one then', async () => {
       const tenant = await createTenant(t, { settings: { lockoutThreshold: 3, lockoutMinutes: 10 } });

@@ -20,6 +20,10 @@ export interface Guesser {
 export type Evaluation = 'right' | 'wrong' | 'uncounted';
 export type GuessOutcome = Evaluation | 'locked';
 
+/** How long a guess waits for guesses in flight to settle (an argon2id check is tens of ms). */
+const CLAIM_WAIT_MS = 3_000;
+const CLAIM_RETRY_MS = 20;
+
 type LockoutPolicy = Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>;
 
 /**
@@ -28,7 +32,7 @@ type LockoutPolicy = Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>;
  * a guess is counted before it is evaluated, by one conditional UPDATE that also holds the
  * decision (not locked, fewer than `lockoutThreshold` guesses pending or failed). So of any
  * burst at most the threshold is evaluated, and a right guess arriving once they are taken
- * is refused like any other, whatever the database.
+ * waits for them: refused once they lock the account, counted in turn when they were right.
  */
 @Injectable()
 export class LockoutService {
@@ -51,7 +55,7 @@ export class LockoutService {
     guesser: Guesser,
     onRight?: (manager: EntityManager) => Promise<void>,
   ): Promise<GuessOutcome> {
-    if (!(await this.claim(tenant, userId))) return 'locked';
+    if (!(await this.claimWhenFree(tenant, userId))) return 'locked';
     let outcome: Evaluation = 'wrong';
     try {
       outcome = await evaluate();
@@ -89,6 +93,24 @@ export class LockoutService {
   /** The tenant's lockout policy. */
   policyOf(tenantId: string): Promise<LockoutPolicy> {
     return this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id: tenantId }, select: { id: true, lockoutThreshold: true, lockoutMinutes: true } });
+  }
+
+  /**
+   * Counts one guess, waiting while the threshold is held only by guesses still being
+   * evaluated: a burst of right passwords (an integration signing in from several workers) is
+   * served in turns of at most the threshold, each right one clearing the count, while a burst
+   * of wrong ones locks the account and every guess still waiting is refused. A count held
+   * longer than CLAIM_WAIT_MS (a process that died mid-guess) is a refusal, as before.
+   */
+  private async claimWhenFree(tenant: LockoutPolicy, userId: string): Promise<boolean> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      if (await this.claim(tenant, userId)) return true;
+      if (tenant.lockoutThreshold <= 0 || Date.now() >= deadline) return false;
+      const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId, tenantId: tenant.id }, select: { id: true, lockedUntil: true } });
+      if (!user || (user.lockedUntil && user.lockedUntil > new Date())) return false;
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
+    }
   }
 
   /** Counts one guess, in one statement, unless the user is locked or the threshold is taken. */

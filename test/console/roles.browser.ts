@@ -195,6 +195,10 @@ describe('console viewers', () => {
     await context.clock.setSystemTime(Date.now() + 890_000);
     await Promise.all([page.getByRole('link', { name: 'Plans' }).click(), second.getByRole('link', { name: 'Audit log' }).click()]);
     await Promise.all([page.getByRole('heading', { name: 'Plans' }).waitFor(), second.getByRole('heading', { name: 'Audit log' }).waitFor()]);
+    // A page's heading shows before its data is asked for, so the renewal may still be on its
+    // way: wait for it, then long enough for a second one (which would be the defect) to go out.
+    for (let i = 0; i < 150 && rotations.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(rotations).toHaveLength(1);
 
     // Both tabs reload at once: each renews from what it holds, and the session lives on.

@@ -4,7 +4,7 @@ import { newId } from '../common/ids.js';
 import { toUserResponse, type UserResponse } from '../users/dto/user-response.dto.js';
 import { loadRelations, readUser } from '../users/user-rows.js';
 import { matchesEvent } from './webhook-events.js';
-import { WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
+import { freshAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
 
 /** An audit event as it is written, and as a webhook's payload carries it. */
 export interface OutboxEvent {
@@ -107,16 +107,7 @@ export class WebhookOutbox {
         eventType: event.action,
         orderingKey: event.target.id ?? event.id,
         payload: body,
-        status: 'pending' as const,
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        leaseOwner: null,
-        lastAttemptAt: null,
-        lastStatusCode: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
+        ...freshAttempt(now),
       })),
     );
     this.queued += matching.length;

@@ -122,3 +122,19 @@ export class WebhookDelivery {
   @TimestampColumn()
   updatedAt!: Date;
 }
+
+/** The columns of a delivery that is due now and has never been tried (a new one, or a redelivery). */
+export function freshAttempt(now: Date) {
+  return {
+    status: 'pending' as const,
+    attempts: 0,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    leaseOwner: null,
+    lastAttemptAt: null,
+    lastStatusCode: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

@@ -13,7 +13,7 @@ import { Database } from '../database/database.service.js';
 import { EncryptionKey } from '../sessions/encryption-key.service.js';
 import type { CreateWebhookDto, DeliveriesQuery, UpdateWebhookDto } from './dto/webhook.dto.js';
 import { parseEventPatterns } from './webhook-events.js';
-import { WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
+import { freshAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
 import { isAllowedHost, isPublicAddress, literalAddress } from './ssrf-guard.js';
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
@@ -172,16 +172,7 @@ export class WebhooksService {
       const copy = Object.assign(new WebhookDelivery(), {
         ...original,
         id: newId(),
-        status: 'pending' as const,
-        attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        leaseOwner: null,
-        lastAttemptAt: null,
-        lastStatusCode: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
+        ...freshAttempt(now),
       });
       await manager.insert(WebhookDelivery, copy);
       await this.audit.recordFor(manager, ctx, 'webhook.redelivery_requested', { type: 'webhook', id: endpoint.id });

@@ -248,6 +248,8 @@ describe('console journeys', () => {
     await page.getByLabel('Email').fill('not-an-email');
     await page.getByRole('button', { name: 'Create user' }).click();
     const email = page.getByLabel('Email');
+    // The field is marked once the API's 422 has come back, not when the click returns.
+    await email.and(page.locator('[aria-invalid="true"]')).waitFor();
     await expect(email.getAttribute('aria-invalid')).resolves.toBe('true');
     const describedBy = (await email.getAttribute('aria-describedby'))!;
     await expect(page.locator(`[id="${describedBy.split(' ').pop()}"]`).textContent()).resolves.toMatch(/\S/);

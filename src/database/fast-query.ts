@@ -49,9 +49,7 @@ export function readRows<T = Row>(manager: EntityManager, sql: string, params: u
   if (type === 'mysql' || type === 'mariadb') {
     const pool = (driver as unknown as { pool?: MysqlPool }).pool;
     if (!pool) return manager.query(sql, params);
-    return new Promise((resolve, reject) => {
-      pool.execute(sql, params, (error, rows) => (error ? reject(new QueryFailedError(sql, params, error)) : resolve(rows as T[])));
-    });
+    return executeRiding(pool, sql, params) as Promise<T[]>;
   }
   if (type !== 'better-sqlite3') return manager.query(sql, params);
   const connection = (driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
@@ -60,6 +58,47 @@ export function readRows<T = Row>(manager: EntityManager, sql: string, params: u
   const gate = gateOf(manager.connection);
   if (gate?.mustWait()) return gate.exclusive(() => runSqlite<T>(connection, sql, params));
   return runSqlite<T>(connection, sql, params);
+}
+
+/**
+ * How long a read rides out a Galera node that is not in the primary component (error 1047,
+ * "WSREP has not yet prepared node for application use"). A node answers that for a moment
+ * while the cluster installs a new view, for example after another node dies: on a 2-core
+ * machine, up to about 2 s, during which every request of a healthy node's instance was a 503.
+ * A node cut off for longer still gets its 503 once this has passed.
+ */
+export const NOT_READY_BUDGET_MS = 5_000;
+const NOT_READY_PAUSE_MS = 100;
+
+/** Error 1047 from a Galera node outside the primary component (or still joining). */
+export function isNodeNotReady(error: unknown): boolean {
+  let current = error as { errno?: unknown; driverError?: unknown } | null;
+  for (let depth = 0; depth < 3 && current && typeof current === 'object'; depth++) {
+    if (current.errno === 1047) return true;
+    current = current.driverError as typeof current;
+  }
+  return false;
+}
+
+/**
+ * What a plain read (no lock, no transaction, so safe to run again) may meet while a view is
+ * installed: 1047, or 1205 for a causal read (wsrep_sync_wait) that could not wait its turn.
+ */
+function isTransientForRead(error: unknown): boolean {
+  return isNodeNotReady(error) || (error as { errno?: unknown } | null)?.errno === 1205;
+}
+
+function executeRiding(pool: MysqlPool, sql: string, params: unknown[]): Promise<unknown[]> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () =>
+      pool.execute(sql, params, (error, rows) => {
+        if (!error) return resolve(rows as unknown[]);
+        if (isTransientForRead(error) && Date.now() - started < NOT_READY_BUDGET_MS) return void setTimeout(attempt, NOT_READY_PAUSE_MS);
+        reject(new QueryFailedError(sql, params, error));
+      });
+    attempt();
+  });
 }
 
 function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown[]): Promise<T[]> {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import type { EntityManager } from 'typeorm';
+import { isNodeNotReady, readRows } from './fast-query.js';
+
+/** A MySQL pool as mysql2 shapes it, answering from a script of outcomes. */
+function scriptedManager(outcomes: (Error | unknown[])[]) {
+  const calls: string[] = [];
+  const pool = {
+    execute(sql: string, _params: unknown[], callback: (error: Error | null, rows: unknown) => void) {
+      calls.push(sql);
+      const next = outcomes.shift() ?? [];
+      setImmediate(() => (next instanceof Error ? callback(next, undefined) : callback(null, next)));
+    },
+  };
+  const manager = { connection: { driver: { options: { type: 'mariadb' }, pool } }, queryRunner: undefined } as unknown as EntityManager;
+  return { manager, calls };
+}
+
+const notReady = () => Object.assign(new Error('WSREP has not yet prepared node for application use'), { errno: 1047, code: 'ER_UNKNOWN_COM_ERROR' });
+
+describe('fast reads on a Galera node installing a new view', () => {
+  it('ride out error 1047 and answer once the node is back in the primary component', async () => {
+    const { manager, calls } = scriptedManager([notReady(), notReady(), [{ id: 'u1' }]]);
+    await expect(readRows(manager, 'SELECT 1', [])).resolves.toEqual([{ id: 'u1' }]);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('ride out a causal read that timed out waiting for the view (1205)', async () => {
+    const timedOut = Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { errno: 1205, code: 'ER_LOCK_WAIT_TIMEOUT' });
+    const { manager, calls } = scriptedManager([timedOut, [{ id: 'u1' }]]);
+    await expect(readRows(manager, 'SELECT 1', [])).resolves.toEqual([{ id: 'u1' }]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('do not retry other errors', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', errno: -111 });
+    const { manager, calls } = scriptedManager([refused, [{ id: 'u1' }]]);
+    await expect(readRows(manager, 'SELECT 1', [])).rejects.toMatchObject({ driverError: refused });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('recognise 1047 on the driver error and on TypeORM’s wrapper', () => {
+    expect(isNodeNotReady(notReady())).toBe(true);
+    expect(isNodeNotReady({ driverError: notReady() })).toBe(true);
+    expect(isNodeNotReady(Object.assign(new Error('deadlock'), { errno: 1213 }))).toBe(false);
+    expect(isNodeNotReady(null)).toBe(false);
+  });
+});

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, type ErrorCode } from '../common/errors.js';
 import { installSqliteGate, type SqliteGate } from './sqlite-gate.js';
-import { isNodeNotReady, NOT_READY_BUDGET_MS } from './fast-query.js';
+import { isViewChangeRefusal, NOT_READY_BUDGET_MS } from './fast-query.js';
 
 export interface UniqueRule {
   /** Index name as declared on the entity (MySQL reports it). */
@@ -66,8 +66,8 @@ export class Database {
    * through the SqliteGate: other transactions and every other statement wait until it ends,
    * whatever fn awaits meanwhile. On MySQL/MariaDB
    * a transaction rolled back by a deadlock or a Galera certification conflict (error 1213)
-   * runs again, after a short random pause (and so does one refused with error 1047 by a Galera
-   * node installing a new view, for up to NOT_READY_BUDGET_MS), so fn must read what it decides on inside the
+   * runs again, after a short random pause (and so does one refused by a Galera node installing
+   * a new view, 1047 or a causal read's 1205, for up to NOT_READY_BUDGET_MS), so fn must read what it decides on inside the
    * transaction (every caller does) and keep its side effects until after it returns.
    */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -77,12 +77,21 @@ export class Database {
 
   private async retryingTransaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     const started = Date.now();
+    // Counted from the first refusal: a commit may wait seconds for a dead node to be evicted
+    // before the view change refuses it.
+    let refusedSince: number | null = null;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.dataSource.transaction(fn);
       } catch (error) {
-        const retryable = isDeadlock(error) || (isNodeNotReady(error) && Date.now() - started < NOT_READY_BUDGET_MS);
-        if (!retryable || Date.now() - started > RETRY_BUDGET_MS) throw error;
+        const now = Date.now();
+        if (isViewChangeRefusal(error)) {
+          refusedSince ??= now;
+          if (now - refusedSince >= NOT_READY_BUDGET_MS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        if (!isDeadlock(error) || now - started > RETRY_BUDGET_MS) throw error;
         this.retries += 1;
         // Both sides of a conflict retrying in step would meet again: spread them out.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(RETRY_PAUSE_CAP_MS, 5 * 2 ** attempt)));

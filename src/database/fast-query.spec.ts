@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EntityManager } from 'typeorm';
-import { isNodeNotReady, readRows } from './fast-query.js';
+import { isNodeNotReady, isViewChangeRefusal, readRows } from './fast-query.js';
 
 /** A MySQL pool as mysql2 shapes it, answering from a script of outcomes. */
 function scriptedManager(outcomes: (Error | unknown[])[]) {
@@ -44,5 +44,7 @@ describe('fast reads on a Galera node installing a new view', () => {
     expect(isNodeNotReady({ driverError: notReady() })).toBe(true);
     expect(isNodeNotReady(Object.assign(new Error('deadlock'), { errno: 1213 }))).toBe(false);
     expect(isNodeNotReady(null)).toBe(false);
+    expect(isViewChangeRefusal({ driverError: Object.assign(new Error('Lock wait timeout exceeded'), { errno: 1205 }) })).toBe(true);
+    expect(isViewChangeRefusal(Object.assign(new Error('deadlock'), { errno: 1213 }))).toBe(false);
   });
 });

@@ -81,20 +81,30 @@ export function isNodeNotReady(error: unknown): boolean {
 }
 
 /**
- * What a plain read (no lock, no transaction, so safe to run again) may meet while a view is
- * installed: 1047, or 1205 for a causal read (wsrep_sync_wait) that could not wait its turn.
+ * What a statement may meet while a Galera view is installed: 1047, or 1205 for a causal read
+ * (wsrep_sync_wait) that could not wait its turn. Either way nothing was applied: a plain read
+ * or a whole transaction (TypeORM rolls it back) may run again.
  */
-function isTransientForRead(error: unknown): boolean {
-  return isNodeNotReady(error) || (error as { errno?: unknown } | null)?.errno === 1205;
+export function isViewChangeRefusal(error: unknown): boolean {
+  if (isNodeNotReady(error)) return true;
+  let current = error as { errno?: unknown; driverError?: unknown } | null;
+  for (let depth = 0; depth < 3 && current && typeof current === 'object'; depth++) {
+    if (current.errno === 1205) return true;
+    current = current.driverError as typeof current;
+  }
+  return false;
 }
 
 function executeRiding(pool: MysqlPool, sql: string, params: unknown[]): Promise<unknown[]> {
-  const started = Date.now();
+  let refusedSince: number | null = null;
   return new Promise((resolve, reject) => {
     const attempt = () =>
       pool.execute(sql, params, (error, rows) => {
         if (!error) return resolve(rows as unknown[]);
-        if (isTransientForRead(error) && Date.now() - started < NOT_READY_BUDGET_MS) return void setTimeout(attempt, NOT_READY_PAUSE_MS);
+        if (isViewChangeRefusal(error)) {
+          refusedSince ??= Date.now();
+          if (Date.now() - refusedSince < NOT_READY_BUDGET_MS) return void setTimeout(attempt, NOT_READY_PAUSE_MS);
+        }
         reject(new QueryFailedError(sql, params, error));
       });
     attempt();

@@ -6,6 +6,9 @@ import { WebhookDelivery, WebhookEndpoint } from '../src/webhooks/webhook.entiti
 import { createTenant, expectProblem, startApp, type TestApp, useMysql } from './helpers/app.js';
 import { signedInUser } from './helpers/sessions.js';
 import { createUser, insertGroup, uniqueEmail } from './helpers/users.js';
+import { Group } from '../src/groups/group.entity.js';
+import { UserGroup } from '../src/users/user-relations.entity.js';
+import { newId } from '../src/common/ids.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 /**
@@ -165,6 +168,31 @@ describe(`webhooks (${useMysql ? 'MariaDB' : 'SQLite'})`, () => {
         ['user.updated', 'delivered', 1, 200, null],
         ['user.created', 'delivered', 1, 200, null],
       ]);
+    });
+
+    it('delivers the change of a user whose payload is over 64 KB (a user in hundreds of groups), byte for byte', async () => {
+      const tenant = await createTenant(t);
+      const r = await receiver();
+      await register(tenant, r, ['user.updated']);
+      const user = await createUser(t, tenant, { email: uniqueEmail('many-groups') });
+      // 320 groups with 180-character names: the user's representation alone is about 75 KB,
+      // more than a TEXT column holds on MySQL. Seeded as rows; the change goes through the API.
+      const now = new Date();
+      const groups = Array.from({ length: 320 }, (_, i) => ({ id: newId(), tenantId: tenant.id, name: `${String(i).padStart(4, '0')}-${'g'.repeat(175)}`, description: null, permissions: [] as never, createdAt: now, updatedAt: now }));
+      for (let i = 0; i < groups.length; i += 40) {
+        await t.dataSource.getRepository(Group).insert(groups.slice(i, i + 40));
+        await t.dataSource.getRepository(UserGroup).insert(groups.slice(i, i + 40).map((g) => ({ userId: user.id, groupId: g.id, tenantId: tenant.id })));
+      }
+      const res = await t.call('PATCH', `/api/v2/users/${user.id}`, { tenant: tenant.id, body: { firstName: 'Many' } });
+      expect(res.status).toBe(200);
+      await r.waitFor((x) => x.delivered.length >= 1);
+      expect(r.received[0]!.verified).toBe(true);
+      const [row] = await t.dataSource.query('SELECT payload FROM webhook_deliveries WHERE tenant_id = ?', [tenant.id]);
+      const stored = typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload);
+      expect(stored.length).toBeGreaterThan(65_535);
+      const current = (await t.call('GET', `/api/v2/users/${user.id}`, { tenant: tenant.id })).body;
+      expect(r.delivered[0].data.user.groups).toHaveLength(320);
+      expect(r.delivered[0].data.user).toEqual({ ...current, lastActionAt: r.delivered[0].data.user.lastActionAt });
     });
 
     it('refuses a forged or stale signature on the consumer side (the receiver really verifies)', () => {

@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { AuditService } from '../src/audit/audit.service.js';
 import { Database } from '../src/database/database.service.js';
 import { Metrics } from '../src/metrics/metrics.service.js';
+import { WebhookRetention } from '../src/webhooks/webhook-retention.js';
 import { WebhookDelivery, WebhookEndpoint } from '../src/webhooks/webhook.entities.js';
 import { createTenant, expectProblem, startApp, type TestApp, useMysql } from './helpers/app.js';
 import { signedInUser } from './helpers/sessions.js';
@@ -389,6 +390,29 @@ describe(`webhooks (${useMysql ? 'MariaDB' : 'SQLite'})`, () => {
       }, 15_000, 'the copy to match');
       expect(copy.get(a.id)).toMatchObject({ phone: '+15555550123', ipWhitelist: ['192.0.2.7'] });
       expect(copy.has(c.id)).toBe(false);
+    });
+  });
+
+  describe('retention', () => {
+    it('prunes finished deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS (30), and never a pending one', async () => {
+      const tenant = await createTenant(t);
+      const r = await receiver();
+      const hook = await register(tenant, r, ['user.created']);
+      for (let i = 0; i < 5; i++) await createUser(t, tenant, { email: uniqueEmail('kept') });
+      await r.waitFor((x) => x.delivered.length === 5);
+      const ids = (await deliveries(tenant, hook.id)).map((d) => d.id as string);
+      const old = new Date(Date.now() - 31 * 86_400_000);
+      const rows = t.dataSource.getRepository(WebhookDelivery);
+      const age = (id: string, status: 'delivered' | 'failed') => rows.update({ id }, { status, nextAttemptAt: old, updatedAt: old });
+      await age(ids[0]!, 'delivered');
+      await age(ids[1]!, 'delivered');
+      await age(ids[2]!, 'failed');
+      // Old but still pending (held by another instance's lease): never pruned.
+      await rows.update({ id: ids[3]! }, { status: 'pending', nextAttemptAt: old, updatedAt: old, leaseOwner: 'another-instance', leaseUntil: new Date(Date.now() + 3600_000) });
+      const retention = t.app.get(WebhookRetention);
+      expect(await retention.prune()).toBe(3);
+      expect((await deliveries(tenant, hook.id)).map((d) => d.id).sort()).toEqual([ids[3], ids[4]].sort());
+      expect(await retention.prune()).toBe(0);
     });
   });
 

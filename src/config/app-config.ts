@@ -59,12 +59,14 @@ export interface WebhooksConfig {
   retrySchedule: readonly number[];
   /** Deliver from this instance; false leaves the outbox to other instances. */
   dispatch: boolean;
+  /** Days a finished (delivered or failed) delivery stays in the log; 0 keeps them all. */
+  retentionDays: number;
 }
 
 /** About a day in all: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h (jitter added to each). */
 export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 21600];
 
-export const DEFAULT_WEBHOOKS_CONFIG: WebhooksConfig = { allowedHosts: [], retrySchedule: DEFAULT_RETRY_SCHEDULE, dispatch: true };
+export const DEFAULT_WEBHOOKS_CONFIG: WebhooksConfig = { allowedHosts: [], retrySchedule: DEFAULT_RETRY_SCHEDULE, dispatch: true, retentionDays: 30 };
 
 /** Typed configuration, read once from the environment and validated at boot. */
 export class AppConfig {
@@ -200,7 +202,12 @@ function loadWebhooksConfig(env: Env): WebhooksConfig {
     retrySchedule = parts.map(Number);
   }
   const dispatchRaw = optional(env, 'WEBHOOK_DISPATCH');
-  return { allowedHosts, retrySchedule, dispatch: dispatchRaw === undefined ? true : bool(env, 'WEBHOOK_DISPATCH') };
+  return {
+    allowedHosts,
+    retrySchedule,
+    dispatch: dispatchRaw === undefined ? true : bool(env, 'WEBHOOK_DISPATCH'),
+    retentionDays: integer(env, 'WEBHOOK_DELIVERY_RETENTION_DAYS', DEFAULT_WEBHOOKS_CONFIG.retentionDays, 0, 3650),
+  };
 }
 
 function loadOperationsConfig(env: Env): OperationsConfig {

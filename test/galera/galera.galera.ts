@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createConnection } from 'mysql2/promise';
 import { buildService, freePort, operatorJson, type ServiceProcess, startService } from '../helpers/service-process.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { GaleraCluster } from './cluster.js';
 
 /**
@@ -86,8 +87,9 @@ describe('the service on a three-node MariaDB Galera cluster', () => {
     metricsPorts.b = await freePort();
     const servicesStarted = Date.now();
     // The first instance migrates the empty database (DDL is replicated to every node); the second finds it ready.
-    a = await startService(`${node1.url}/${DATABASE}`, { METRICS_PORT: String(metricsPorts.a), LOG_LEVEL: 'error' });
-    b = await startService(`${node2.url}/${DATABASE}`, { METRICS_PORT: String(metricsPorts.b), LOG_LEVEL: 'error' });
+    const hooks = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_SCHEDULE: '0.5,0.5,0.5' };
+    a = await startService(`${node1.url}/${DATABASE}`, { METRICS_PORT: String(metricsPorts.a), LOG_LEVEL: 'error', ...hooks });
+    b = await startService(`${node2.url}/${DATABASE}`, { METRICS_PORT: String(metricsPorts.b), LOG_LEVEL: 'error', ...hooks });
     const servicesMs = Date.now() - servicesStarted;
 
     note('# The service on MariaDB Galera Cluster');
@@ -231,6 +233,54 @@ describe('the service on a three-node MariaDB Galera cluster', () => {
     note(`- answers: ${counts(outcomes.flat())}; active admins left per tenant: ${adminsLeft.join(', ')}`);
     expect(adminsLeft.filter((n) => n < 1)).toEqual([]);
     expect(outcomes.flat().filter((s) => s !== 200 && s !== 409)).toEqual([]);
+  });
+
+  it('sends each webhook delivery once while both instances dispatch, each from its own node', async () => {
+    // FOR UPDATE SKIP LOCKED skips only the rows locked on the same node: both nodes may claim
+    // one delivery, and certification refuses the second claim at commit (1213), which the
+    // service runs again and then finds the row leased. So no attempt is sent twice.
+    const receiver = await new WebhookReceiver().start();
+    let hookId: string | null = null;
+    try {
+      const hook = await call(a, 'POST', '/api/v2/webhooks', { url: receiver.url, events: ['user.created'] }, admin());
+      hookId = hook.body?.id ?? null;
+      expect(hook.status).toBe(201);
+      receiver.secret = hook.body.secret;
+      const conflictsBefore = await sumStatus(cluster, ['wsrep_local_cert_failures', 'wsrep_local_bf_aborts']);
+      const events = 120;
+      const statuses: number[] = [];
+      let next = 0;
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          while (next < events) {
+            const i = next++;
+            statuses.push((await call(lane % 2 === 0 ? a : b, 'POST', '/api/v2/users', { email: `hooked-${i}@example.com` }, admin())).status);
+          }
+        }),
+      );
+      expect(counts(statuses)).toBe(`${events} × 201`);
+      await receiver.waitFor((r) => new Set(r.delivered.map((p) => p.data.event.id)).size >= events, 60_000);
+      const elapsed = Date.now() - started;
+      // A second sending of any attempt would arrive within moments of the first.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const ids = receiver.received.map((r) => r.id);
+      expect(receiver.received.every((r) => r.verified)).toBe(true);
+      expect({ received: ids.length, distinct: new Set(ids).size }).toEqual({ received: events, distinct: events });
+      const log = await call(b, 'GET', `/api/v2/webhooks/${hook.body.id}/deliveries?limit=200`, undefined, admin());
+      expect(log.body.data.map((d: { status: string; attempts: number }) => `${d.status}/${d.attempts}`)).toEqual(Array(events).fill('delivered/1'));
+      const conflicts = (await sumStatus(cluster, ['wsrep_local_cert_failures', 'wsrep_local_bf_aborts'])) - conflictsBefore;
+      note();
+      note('## Webhooks dispatched by both instances');
+      note();
+      note(`- ${events} users created through A and B (8 lanes), each event matching one endpoint; both instances dispatch`);
+      note(`- received by a loopback consumer within ${seconds(elapsed)} of the first create: ${ids.length} requests, ${new Set(ids).size} distinct webhook-ids, every signature verified`);
+      note(`- deliveries log: ${counts(log.body.data.map((d: { attempts: number }) => d.attempts))} attempt(s) each; certification conflicts on the nodes meanwhile: ${conflicts}`);
+    } finally {
+      // The next test's load should not also feed an endpoint that is gone.
+      if (hookId) await call(a, 'PATCH', `/api/v2/webhooks/${hookId}`, { active: false }, admin());
+      await receiver.stop();
+    }
   });
 
   it('answers 503 on the instance whose node is killed under write load, recovers when the node is back, and loses no acknowledged write', async () => {

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AccountModule } from './account/account.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
@@ -33,6 +34,7 @@ export class AppModule {
         AuthModule,
         TenantsModule,
         SessionsModule,
+        AccountModule,
         UsersModule,
         GroupsModule,
         PlansModule,

@@ -5,7 +5,7 @@ import { DomainError } from '../common/errors.js';
 import { canonicalId, isUuid } from '../common/ids.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ACCESS_RULE, ALLOW_RESTRICTED, type AccessRule } from './access.decorators.js';
-import { BEARER_RESOLVER, type BearerResolver } from './bearer-resolver.js';
+import { BEARER_RESOLVER, type BearerResolver } from './bearer-resolver.port.js';
 import { OperatorKeyService } from './operator-key.service.js';
 import { hasPermission, type Principal, type Restriction } from './principal.js';
 

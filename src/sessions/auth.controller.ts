@@ -1,27 +1,20 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AllowRestricted, Authenticated, OperatorOnly, Public } from '../auth/access.decorators.js';
 import { Ctx, type RequestContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
-import { AuthService, type Client } from './auth.service.js';
+import { AuthService } from './auth.service.js';
+import { clientOf } from './client.js';
 import { JsonWebKeySet, LoginDto, RefreshDto, RotatedKey, TokenResponse } from './dto/auth.dto.js';
-import { PasswordResetConfirmDto, PasswordResetRequestDto } from './dto/me.dto.js';
-import { PasswordResetService } from './password-reset.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
 import { SigningKeysService } from './signing-keys.service.js';
-
-function clientOf(request: FastifyRequest): Client {
-  const agent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent : null, requestId: String(request.id) };
-}
 
 @ApiTags('auth')
 @Controller('api/v2/auth')
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly resets: PasswordResetService,
     private readonly limiter: LoginRateLimiter,
   ) {}
 
@@ -69,29 +62,6 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'The credential is an API key, which has no session to end' })
   async logout(@Ctx() ctx: RequestContext): Promise<void> {
     await this.auth.logout(ctx);
-  }
-
-  @Post('password-reset/request')
-  @ApiOperation({ summary: 'Request a password reset', description: 'Always answers 202. When the account exists, is active and may reset its password, a single-use token valid for an hour is mailed.' })
-  @Public()
-  @HttpCode(202)
-  @ApiAcceptedResponse({ description: 'Always 202; a token is mailed when the account may reset its password' })
-  @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
-  async requestReset(@Req() request: FastifyRequest, @Body() body: PasswordResetRequestDto): Promise<void> {
-    await this.limiter.hit(request.ip);
-    await this.resets.request(body.tenant, body.email, clientOf(request));
-  }
-
-  @Post('password-reset/confirm')
-  @ApiOperation({ summary: 'Set a new password with a reset token', description: 'Ends every session of the user.' })
-  @Public()
-  @HttpCode(204)
-  @ApiNoContentResponse({ description: 'Password set; every session of the user has ended' })
-  @ApiUnauthorizedResponse({ description: 'The reset token is not valid, has expired or was already used' })
-  @ApiTooManyRequestsResponse({ description: 'Too many sign-in and password-reset attempts from this address' })
-  async confirmReset(@Req() request: FastifyRequest, @Body() body: PasswordResetConfirmDto): Promise<void> {
-    await this.limiter.hit(request.ip);
-    await this.resets.confirm(body.token, body.newPassword, clientOf(request));
   }
 }
 

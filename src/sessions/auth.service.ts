@@ -15,17 +15,12 @@ import { readUser } from '../users/user-rows.js';
 import { readRows } from '../database/fast-query.js';
 import { User } from '../users/user.entity.js';
 import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
+import type { Client } from './client.js';
 import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { LockoutService } from './lockout.service.js';
-import { TfaService } from './tfa.service.js';
-
-export interface Client {
-  ip: string;
-  userAgent: string | null;
-  requestId: string;
-}
+import { SecondFactorService } from './second-factor.service.js';
 
 /**
  * What a login needs to know of a user besides its row, in one read: its allow-list, whether
@@ -72,7 +67,7 @@ export class AuthService {
     private readonly tenants: TenantsService,
     private readonly sessions: SessionsService,
     private readonly keys: SigningKeysService,
-    private readonly tfa: TfaService,
+    private readonly secondFactor: SecondFactorService,
     private readonly audit: AuditService,
     private readonly state: AuthStateService,
     private readonly lockout: LockoutService,
@@ -117,8 +112,8 @@ export class AuthService {
         }
         const second =
           input.otp !== undefined
-            ? await this.tfa.consumeOtp(user.id, input.otp, true)
-            : await this.tfa.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
+            ? await this.secondFactor.consumeOtp(user.id, input.otp, true)
+            : await this.secondFactor.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
         return second ? 'right' : 'wrong';
       },
       { actor: { type: 'anonymous', id: null }, ip: client.ip, requestId: client.requestId, failedAction: 'auth.login_failed' },

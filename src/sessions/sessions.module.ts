@@ -1,46 +1,45 @@
 import { Global, Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
-import { BEARER_RESOLVER } from '../auth/bearer-resolver.js';
-import { MailModule } from '../mail/mail.module.js';
+import { BEARER_RESOLVER } from '../auth/bearer-resolver.port.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
-import { USER_SESSION_REVOKER } from '../users/session-revoker.js';
+import { CREDENTIALS_REVOKER } from '../users/credentials-revoker.port.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController, JwksController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthStateService } from './auth-state.service.js';
-import { SessionBearerResolver } from './bearer.resolver.js';
+import { SessionBearerResolver } from './bearer-resolver.js';
+import { SessionCredentialsRevoker } from './credentials-revoker.js';
 import { EncryptionKey } from './encryption-key.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { LockoutService } from './lockout.service.js';
-import { MeController, UserSessionsController } from './me.controller.js';
-import { MeService } from './me.service.js';
-import { PasswordResetService } from './password-reset.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
+import { SecondFactorService } from './second-factor.service.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
-import { TfaService } from './tfa.service.js';
-import { UserCredentialsRevoker } from './user-credentials.revoker.js';
+import { UserSessionsController } from './user-sessions.controller.js';
 
-/** Login, tokens, sessions, API keys, TFA and password reset. */
+/**
+ * Signing in and tokens: login, refresh, logout, access tokens and their signing keys, the
+ * bearer credential of every request, lockout, the sign-in rate limit, and the sessions
+ * themselves. The own account (`/me`, TFA enrolment, password reset) is `account/`.
+ */
 @Global()
 @Module({
-  imports: [PassportModule, TenantsModule, UsersModule, MailModule],
-  controllers: [AuthController, JwksController, MeController, UserSessionsController],
+  imports: [PassportModule, TenantsModule, UsersModule],
+  controllers: [AuthController, JwksController, UserSessionsController],
   providers: [
     EncryptionKey,
     SigningKeysService,
     JwtStrategy,
     AuthStateService,
     SessionsService,
-    TfaService,
+    SecondFactorService,
     LockoutService,
     AuthService,
-    MeService,
-    PasswordResetService,
     LoginRateLimiter,
     { provide: BEARER_RESOLVER, useClass: SessionBearerResolver },
-    { provide: USER_SESSION_REVOKER, useClass: UserCredentialsRevoker },
+    { provide: CREDENTIALS_REVOKER, useClass: SessionCredentialsRevoker },
   ],
-  exports: [BEARER_RESOLVER, USER_SESSION_REVOKER, EncryptionKey],
+  exports: [BEARER_RESOLVER, CREDENTIALS_REVOKER, EncryptionKey, SessionsService, SecondFactorService, LockoutService, LoginRateLimiter],
 })
 export class SessionsModule {}

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { TenantContext } from '../auth/request-context.js';
 import { hmacHex, randomToken, safeEqualHex, sha256Hex } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
+import { Database } from '../database/database.service.js';
 import { readEntities } from '../database/fast-query.js';
 import type { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
@@ -32,7 +35,9 @@ const TAG_LENGTH = 32;
 export class SessionsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly encryption: EncryptionKey,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -62,6 +67,20 @@ export class SessionsService {
     return this.dataSource.getRepository(Session).find({
       where: { tenantId, userId, endedAt: IsNull(), expiresAt: MoreThan(new Date()) },
       order: { createdAt: 'DESC' },
+    });
+  }
+
+  /**
+   * Ends one live session of a user of the caller's tenant; anything else is a 404.
+   * `mayAct` checks, in the transaction, that the caller may act on that user.
+   */
+  async endSessionOf(ctx: TenantContext, userId: string, sessionId: string, mayAct?: (manager: EntityManager) => Promise<void>): Promise<void> {
+    const live = await this.listLive(ctx.tenantId, userId);
+    if (!live.some((s) => s.id === sessionId)) throw DomainError.notFound('Session');
+    await this.db.transaction(async (manager) => {
+      await mayAct?.(manager);
+      await this.end(sessionId, 'revoked', manager);
+      await this.audit.recordFor(manager, ctx, 'session.revoked', { type: 'session', id: sessionId });
     });
   }
 

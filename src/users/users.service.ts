@@ -21,7 +21,7 @@ import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
 import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
-import { USER_SESSION_REVOKER, type UserSessionRevoker } from './session-revoker.js';
+import { CREDENTIALS_REVOKER, type CredentialsRevoker } from './credentials-revoker.port.js';
 import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
@@ -207,7 +207,7 @@ export class UsersService {
     private readonly mail: MailService,
     encryption: EncryptionKey,
     private readonly repository: UsersRepository,
-    @Optional() @Inject(USER_SESSION_REVOKER) private readonly sessionRevoker?: UserSessionRevoker,
+    @Optional() @Inject(CREDENTIALS_REVOKER) private readonly sessionRevoker?: CredentialsRevoker,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'users list');
   }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Session } from '../session.entities.js';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 export class LoginDto {
@@ -88,4 +89,16 @@ export class SessionResponse {
 
 export class SessionList {
   @ApiProperty({ type: [SessionResponse], description: 'The live sessions, newest first' }) data!: SessionResponse[];
+}
+
+export function toSessionResponse(session: Session, currentId: string | null): SessionResponse {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    ip: session.ip,
+    userAgent: session.userAgent,
+    current: session.id === currentId,
+  };
 }

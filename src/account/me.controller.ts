@@ -1,29 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { AllowRestricted, Authenticated, RequirePermission } from '../auth/access.decorators.js';
+import { AllowRestricted, Authenticated } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { AppConfig } from '../config/app-config.js';
 import { toUserResponse, UserResponse } from '../users/dto/user-response.dto.js';
 import type { UserInputDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
-import { SessionList, SessionResponse } from './dto/auth.dto.js';
+import { SessionList, toSessionResponse } from '../sessions/dto/auth.dto.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { ChangePasswordDto, OtpDto, RecoveryCodesResponse, TfaEnrollResponse, UpdateMeDto } from './dto/me.dto.js';
 import { MeService, userPrincipal } from './me.service.js';
-import type { Session } from './session.entities.js';
-import { SessionsService } from './sessions.service.js';
 import { TfaService } from './tfa.service.js';
-
-function toSessionResponse(session: Session, currentId: string | null): SessionResponse {
-  return {
-    id: session.id,
-    createdAt: session.createdAt.toISOString(),
-    lastUsedAt: session.lastUsedAt.toISOString(),
-    expiresAt: session.expiresAt.toISOString(),
-    ip: session.ip,
-    userAgent: session.userAgent,
-    current: session.id === currentId,
-  };
-}
 
 /** The caller's own account. A user always sees its own record unmasked here. */
 @ApiTags('me')
@@ -115,36 +102,5 @@ export class MeController {
   @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords or codes: the account is locked (Retry-After)' })
   async disable(@TenantCtx() ctx: TenantContext, @Body() body: OtpDto): Promise<void> {
     await this.tfa.disable(ctx, await this.me.user(ctx), body.otp);
-  }
-}
-
-/** An admin's view of a user's sessions. */
-@ApiTags('sessions')
-@Controller('api/v2/users/:id/sessions')
-export class UserSessionsController {
-  constructor(
-    private readonly users: UsersService,
-    private readonly sessions: SessionsService,
-    private readonly me: MeService,
-  ) {}
-
-  @Get()
-  @ApiOperation({ summary: "List a user's sessions" })
-  @RequirePermission('sessions:read')
-  @ApiOkResponse({ type: SessionList })
-  async list(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<SessionList> {
-    const userId = await this.users.idOf(ctx, { id });
-    const current = ctx.principal.kind === 'user' ? ctx.principal.sessionId : null;
-    return { data: (await this.sessions.listLive(ctx.tenantId, userId)).map((s) => toSessionResponse(s, current)) };
-  }
-
-  @Delete(':sessionId')
-  @ApiOperation({ summary: "End one of a user's sessions" })
-  @RequirePermission('sessions:write')
-  @HttpCode(204)
-  @ApiNoContentResponse()
-  async end(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Param('sessionId') sessionId: string): Promise<void> {
-    const userId = await this.users.idOf(ctx, { id });
-    await this.me.endSessionOf(ctx, userId, sessionId, (manager) => this.users.assertMayActOnUser(manager, ctx, userId));
   }
 }

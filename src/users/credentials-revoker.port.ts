@@ -2,11 +2,10 @@ import type { EntityManager } from 'typeorm';
 import type { User } from './user.entity.js';
 
 /**
- * What the users module asks of the sessions module, inside the caller's transaction.
- * Provided by SessionsModule; without it (as in a users-only build) the session effects
- * are no-ops.
+ * What the users module asks of the sessions module about a user's credentials, inside the
+ * caller's transaction. Implemented by `sessions/credentials-revoker.ts`.
  */
-export interface UserSessionRevoker {
+export interface CredentialsRevoker {
   /**
    * Deactivation, force-logout, or a password set by an admin: every session ends. The API
    * key stays: while the user is inactive it is refused, and it works again on reactivation.
@@ -18,4 +17,4 @@ export interface UserSessionRevoker {
   resetTfa(manager: EntityManager, userId: string): Promise<void>;
 }
 
-export const USER_SESSION_REVOKER = Symbol('USER_SESSION_REVOKER');
+export const CREDENTIALS_REVOKER = Symbol('CREDENTIALS_REVOKER');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { BearerResolver } from '../auth/bearer-resolver.js';
+import type { BearerResolver } from '../auth/bearer-resolver.port.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { sha256Hex } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';

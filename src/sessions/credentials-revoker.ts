@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { UserSessionRevoker } from '../users/session-revoker.js';
+import type { CredentialsRevoker } from '../users/credentials-revoker.port.js';
 import type { User } from '../users/user.entity.js';
+import { SecondFactorService } from './second-factor.service.js';
 import { SessionsService } from './sessions.service.js';
-import { TfaService } from './tfa.service.js';
 
 /** The session side of user changes, for the users module. */
 @Injectable()
-export class UserCredentialsRevoker implements UserSessionRevoker {
+export class SessionCredentialsRevoker implements CredentialsRevoker {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly tfa: TfaService,
+    private readonly secondFactor: SecondFactorService,
   ) {}
 
   endSessions(manager: EntityManager, userId: string, reason: 'deactivated' | 'force_logout' | 'password_changed'): Promise<number> {
@@ -22,6 +22,6 @@ export class UserCredentialsRevoker implements UserSessionRevoker {
   }
 
   resetTfa(manager: EntityManager, userId: string): Promise<void> {
-    return this.tfa.remove(manager, userId);
+    return this.secondFactor.remove(manager, userId);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { TenantContext } from '../auth/request-context.js';
@@ -8,8 +8,8 @@ import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
-import { LockoutService } from './lockout.service.js';
-import { SessionsService } from './sessions.service.js';
+import { LockoutService } from '../sessions/lockout.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 
 export function userPrincipal(ctx: TenantContext): UserPrincipal {
   if (ctx.principal.kind !== 'user') throw new DomainError('forbidden', 'Only a user has a profile; the operator uses /api/v2/users');
@@ -65,20 +65,6 @@ export class MeService {
   }
 
   endOwnSession(ctx: TenantContext, sessionId: string): Promise<void> {
-    return this.endSessionOf(ctx, userPrincipal(ctx).userId, sessionId);
-  }
-
-  /**
-   * Ends one live session of a user of the caller's tenant; anything else is a 404.
-   * `mayAct` checks, in the transaction, that the caller may act on that user.
-   */
-  async endSessionOf(ctx: TenantContext, userId: string, sessionId: string, mayAct?: (manager: EntityManager) => Promise<void>): Promise<void> {
-    const live = await this.sessions.listLive(ctx.tenantId, userId);
-    if (!live.some((s) => s.id === sessionId)) throw DomainError.notFound('Session');
-    await this.db.transaction(async (manager) => {
-      await mayAct?.(manager);
-      await this.sessions.end(sessionId, 'revoked', manager);
-      await this.audit.recordFor(manager, ctx, 'session.revoked', { type: 'session', id: sessionId });
-    });
+    return this.sessions.endSessionOf(ctx, userPrincipal(ctx).userId, sessionId);
   }
 }

@@ -9,9 +9,9 @@ import { MailService } from '../mail/mail.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
+import { PasswordResetToken } from '../sessions/session.entities.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { checkPasswordPolicy } from './me.service.js';
-import { PasswordResetToken } from './session.entities.js';
-import { SessionsService } from './sessions.service.js';
 
 const TOKEN_TTL_MS = 3_600_000;
 

@@ -1,36 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { decrypt, encrypt, hmacHex, randomToken } from '../common/crypto.js';
+import { encrypt, hmacHex, randomToken } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { User } from '../users/user.entity.js';
-import { EncryptionKey } from './encryption-key.service.js';
-import { LockoutService } from './lockout.service.js';
-import { RecoveryCode, UserTfa } from './session.entities.js';
-import { matchingStep, newTotpSecret, otpauthUrl } from './totp.js';
+import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { LockoutService } from '../sessions/lockout.service.js';
+import { SecondFactorService } from '../sessions/second-factor.service.js';
+import { RecoveryCode, UserTfa } from '../sessions/session.entities.js';
+import { newTotpSecret, otpauthUrl } from '../sessions/totp.js';
 
 const RECOVERY_CODES = 10;
 
 /** The caller is authenticated; a wrong code here is a bad field, not bad credentials. */
 const WRONG_CODE = (): DomainError => DomainError.validation([{ field: 'otp', message: 'is not a valid code' }]);
 
+/** Enrolling and turning off one's own second factor. */
 @Injectable()
 export class TfaService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly encryption: EncryptionKey,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
+    private readonly secondFactor: SecondFactorService,
   ) {}
-
-  async isConfirmed(userId: string): Promise<boolean> {
-    const row = await this.dataSource.getRepository(UserTfa).findOneBy({ userId });
-    return row?.confirmed ?? false;
-  }
 
   /** A new secret, not yet in force: confirm with a code from it to switch it on. */
   async enroll(ctx: TenantContext, user: User, issuer: string): Promise<{ secret: string; otpauthUrl: string }> {
@@ -56,7 +52,7 @@ export class TfaService {
 
   /** Switches TFA on with a code from the new secret and hands out single-use recovery codes. */
   async confirm(ctx: TenantContext, user: User, otp: string): Promise<string[]> {
-    if (!(await this.consumeOtp(user.id, otp, false))) throw WRONG_CODE();
+    if (!(await this.secondFactor.consumeOtp(user.id, otp, false))) throw WRONG_CODE();
     const codes = Array.from({ length: RECOVERY_CODES }, () => randomToken(8).replace(/[-_]/g, 'x').slice(0, 10));
     await this.db.transaction(async (manager) => {
       await manager.update(UserTfa, { userId: user.id }, { confirmed: true });
@@ -74,7 +70,7 @@ export class TfaService {
   /** Wrong codes count toward the lockout, so a stolen access token cannot guess its way through. */
   async disable(ctx: TenantContext, user: User, otp: string): Promise<void> {
     const policy = await this.lockout.policyOf(ctx.tenantId);
-    const outcome = await this.lockout.guess(policy, user.id, async () => ((await this.consumeOtp(user.id, otp, true)) ? 'right' : 'wrong'), {
+    const outcome = await this.lockout.guess(policy, user.id, async () => ((await this.secondFactor.consumeOtp(user.id, otp, true)) ? 'right' : 'wrong'), {
       actor: actorOf(ctx),
       ip: ctx.ip,
       requestId: ctx.requestId,
@@ -82,37 +78,9 @@ export class TfaService {
     if (outcome === 'locked') throw await this.lockout.refusal(policy, user.id);
     if (outcome !== 'right') throw WRONG_CODE();
     await this.db.transaction(async (manager) => {
-      await this.remove(manager, user.id);
+      await this.secondFactor.remove(manager, user.id);
       await manager.update(User, { id: user.id }, { tfa: false, version: () => 'version + 1', updatedAt: new Date() });
       await this.audit.recordFor(manager, ctx, 'tfa.disabled', { type: 'user', id: user.id });
     });
-  }
-
-  /** The admin's reset-tfa: the enrolment goes, and the user must enrol again at next login. */
-  async remove(manager: EntityManager, userId: string): Promise<void> {
-    await manager.delete(UserTfa, { userId });
-    await manager.delete(RecoveryCode, { userId });
-  }
-
-  /**
-   * Accepts a code at most once: the step it belongs to must be later than the last step
-   * accepted, and the conditional UPDATE lets only one of two concurrent uses through.
-   */
-  async consumeOtp(userId: string, otp: string, mustBeConfirmed: boolean): Promise<boolean> {
-    const row = await this.dataSource.getRepository(UserTfa).findOneBy({ userId });
-    if (!row || (mustBeConfirmed && !row.confirmed)) return false;
-    const step = matchingStep(decrypt(this.encryption.key, row.secretEncrypted), otp, Date.now());
-    if (step === null || step <= row.lastStep) return false;
-    const result = await this.dataSource
-      .getRepository(UserTfa)
-      .update({ userId, lastStep: LessThan(step) }, { lastStep: step });
-    return Boolean(result.affected);
-  }
-
-  async consumeRecoveryCode(userId: string, code: string): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(RecoveryCode)
-      .update({ userId, codeHash: hmacHex(this.encryption.key, code.trim()), usedAt: IsNull() }, { usedAt: new Date() });
-    return Boolean(result.affected);
   }
 }

@@ -14,7 +14,8 @@
  *   npx tsc -p tsconfig.json && BENCH_IMPORT_USERS=50000 node dist/bench/import.js
  *
  * Environment: BENCH_IMPORT_USERS, BENCH_IMPORT_DATABASES (sqlite,mysql), BENCH_MYSQL_URL,
- * BENCH_RESULTS_JSON.
+ * BENCH_RESULTS_JSON, BENCH_CPU_PROF (a directory: the service runs with --cpu-prof and writes its
+ * profile there when it stops; summarise it with dist/bench/cpuprofile-top.js).
  */
 import Database from 'better-sqlite3';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -141,7 +142,7 @@ async function main(report: Report): Promise<void> {
         databaseUrl = `${MYSQL_SERVER}/${MYSQL_DB}`;
       }
       const label = kind === 'sqlite' ? 'SQLite' : 'MariaDB';
-      const server = await startService({ databaseUrl });
+      const server = await startService({ databaseUrl, cpuProfDir: process.env.BENCH_CPU_PROF });
       try {
         const tenant = await createTenant(server.base, `import-${Date.now()}`);
         const rss = sampleRss(server.pid, 500);

@@ -7,6 +7,7 @@ import { EncryptionKey } from '../sessions/encryption-key.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { currentActionName, type AuditAction } from './audit-actions.js';
 import { AuditEvent } from './audit-event.entity.js';
+import { AuditRepository } from './audit.repository.js';
 
 export interface AuditTarget {
   type: 'tenant' | 'user' | 'group' | 'plan' | 'session' | 'apiKey' | 'webhook';
@@ -49,6 +50,7 @@ export class AuditService {
     private readonly dataSource: DataSource,
     encryption: EncryptionKey,
     private readonly outbox: WebhookOutbox,
+    private readonly repository: AuditRepository,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'audit-events');
   }
@@ -110,7 +112,7 @@ export class AuditService {
         requestId: event.requestId,
         details: null,
       }));
-      await manager.createQueryBuilder().insert().into(AuditEvent).values(rows).updateEntity(false).execute();
+      await this.repository.insertMany(rows as AuditEvent[], manager);
     }
     await this.outbox.enqueueMany(manager, context.tenantId!, events);
   }

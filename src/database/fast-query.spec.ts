@@ -48,3 +48,30 @@ describe('fast reads on a Galera node installing a new view', () => {
     expect(isViewChangeRefusal(Object.assign(new Error('deadlock'), { errno: 1213 }))).toBe(false);
   });
 });
+
+describe('fast reads in a SQLite transaction', () => {
+  it('run on the connection the transaction holds, and see its uncommitted rows', async () => {
+    const { DataSource } = await import('typeorm');
+    const { installSqliteGate } = await import('./sqlite-gate.js');
+    const { fastReads } = await import('./fast-query.js');
+    const dataSource = new DataSource({ type: 'better-sqlite3', database: ':memory:' });
+    await dataSource.initialize();
+    const gate = installSqliteGate(dataSource);
+    try {
+      await dataSource.query('CREATE TABLE t (id TEXT PRIMARY KEY)');
+      await gate.exclusive(async () => {
+        const runner = dataSource.createQueryRunner();
+        await runner.startTransaction();
+        await runner.query("INSERT INTO t (id) VALUES ('a')");
+        const before = fastReads.count;
+        await expect(readRows(runner.manager, 'SELECT id FROM t WHERE id = ?', ['a'])).resolves.toEqual([{ id: 'a' }]);
+        expect(fastReads.count).toBe(before + 1);
+        await runner.rollbackTransaction();
+        await runner.release();
+      });
+      await expect(readRows(dataSource.manager, 'SELECT id FROM t', [])).resolves.toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});

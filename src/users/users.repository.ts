@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
-import { hydrate, insertEntities } from '../database/fast-query.js';
+import { hydrate, insertEntities, readEntities } from '../database/fast-query.js';
+import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
 
 /** A page of users matching a condition, in a stable order. */
@@ -124,6 +125,43 @@ export class UsersRepository {
   async insertMany(tenantId: string, users: User[], manager: EntityManager): Promise<void> {
     if (users.some((user) => user.tenantId !== tenantId)) throw new Error('users of another tenant in a bulk insert');
     await insertEntities(manager, User, users);
+  }
+
+  /**
+   * The rows hanging off new users of one tenant (an import's batch), in multi-row INSERTs of
+   * 500 through insertEntities: TypeORM's insert builder names, checks and rewrites every
+   * value as a named parameter, which cost more CPU than SQLite spent on the statements.
+   */
+  async insertRelationsMany(
+    tenantId: string,
+    rows: { groups: UserGroup[]; entries: UserIpWhitelistEntry[]; tags: UserClientTag[]; plans: UserPlan[] },
+    manager: EntityManager,
+  ): Promise<void> {
+    const all = [...rows.groups, ...rows.entries, ...rows.tags, ...rows.plans];
+    if (all.some((row) => row.tenantId !== tenantId)) throw new Error('rows of another tenant in a bulk insert');
+    await insertEntities(manager, UserGroup, rows.groups, 500);
+    await insertEntities(manager, UserIpWhitelistEntry, rows.entries, 500);
+    await insertEntities(manager, UserClientTag, rows.tags, 500);
+    await insertEntities(manager, UserPlan, rows.plans, 500);
+  }
+
+  /**
+   * The users of a tenant holding any of these emails, externalIds or (lower-cased) usernames:
+   * what an import's batch may meet, one statement per kind. Each IN list is padded (with its
+   * first value again) to a multiple of 100, so a few statements serve every batch and stay
+   * prepared, and each is a seek into its (tenant, …) unique index.
+   */
+  async findByUniqueKeys(tenantId: string, keys: { emails: string[]; externalIds: string[]; usernames: string[] }, manager: EntityManager): Promise<User[]> {
+    const found = new Map<string, User>();
+    for (const [column, values] of [['email', keys.emails], ['external_id', keys.externalIds], ['username', keys.usernames]] as const) {
+      for (let start = 0; start < values.length; start += 1000) {
+        const part = values.slice(start, start + 1000);
+        const padded = [...part, ...Array.from({ length: Math.ceil(part.length / 100) * 100 - part.length }, () => part[0]!)];
+        const where = `e.tenant_id = ? AND e.${column} IN (${padded.map(() => '?').join(', ')})`;
+        for (const user of await readEntities(manager, User, where, [tenantId, ...padded])) found.set(user.id, user);
+      }
+    }
+    return [...found.values()];
   }
 
   async count(tenantId: string, where: Condition, manager: EntityManager = this.dataSource.manager): Promise<number> {

@@ -320,7 +320,6 @@ export class UsersService {
   async insertManyWithin(manager: EntityManager, ctx: TenantContext, items: { user: User; input: UserInputDto; groups: Group[] | undefined }[]): Promise<void> {
     if (!items.length) return;
     const { tenantId } = ctx;
-    const chunks = <T>(rows: T[], size: number): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
     await this.repository.insertMany(tenantId, items.map((item) => item.user), manager);
     const groups = items.flatMap(({ user, groups: rows }) => (rows ?? []).map((group) => ({ userId: user.id, groupId: group.id, tenantId })));
     const entries = items.flatMap(({ user, input }) => (input.ipWhitelist ?? []).map((entry, position) => ({ userId: user.id, tenantId, position, entry })));
@@ -328,10 +327,7 @@ export class UsersService {
     const plans = items.flatMap(({ user, input }) =>
       [...new Map((input.plans ?? []).map((p) => [p.planId, p.validTo ?? null]))].map(([planId, validTo]) => ({ userId: user.id, planId, tenantId, validFrom: user.createdAt, validTo })),
     );
-    for (const part of chunks(groups, 500)) await manager.createQueryBuilder().insert().into(UserGroup).values(part).updateEntity(false).execute();
-    for (const part of chunks(entries, 500)) await manager.createQueryBuilder().insert().into(UserIpWhitelistEntry).values(part).updateEntity(false).execute();
-    for (const part of chunks(tags, 500)) await manager.createQueryBuilder().insert().into(UserClientTag).values(part).updateEntity(false).execute();
-    for (const part of chunks(plans, 500)) await manager.createQueryBuilder().insert().into(UserPlan).values(part).updateEntity(false).execute();
+    await this.repository.insertRelationsMany(tenantId, { groups, entries, tags, plans }, manager);
     await this.audit.recordManyFor(manager, ctx, 'user.created', items.map(({ user }) => ({ type: 'user', id: user.id })));
   }
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DataSource, type EntityManager, type FindOptionsWhere, In } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
 import type { TenantContext } from '../../auth/request-context.js';
 import { canonicalEmail } from '../../common/email.js';
@@ -17,8 +17,10 @@ import { UserInputDto } from '../dto/user.dto.js';
 import { hashFormat, verifyPassword } from '../passwords.js';
 import { lockTenantAdmins } from '../privileges.js';
 import { User } from '../user.entity.js';
+import { UsersRepository } from '../users.repository.js';
 import { UNIQUE_RULES, UsersService, withoutMaskedEchoes } from '../users.service.js';
 import { importRecords, type ImportFormat, type SourceRecord } from './import-records.js';
+import { quickUserInput } from './import-validation.js';
 
 export type ImportMode = 'upsert' | 'create';
 
@@ -46,6 +48,8 @@ export const IMPORT_BATCH_SIZE = 500;
 
 /** Fields of the user representation (what the export writes) that an import does not set. */
 const READ_ONLY_FIELDS = ['id', 'tenantId', 'tfaEnrolled', 'permissions', 'createdAt', 'updatedAt', 'lastLoginAt', 'lastActionAt', 'lockedUntil', 'version'];
+/** What a record's body loses before validation: the read-only fields, sendNotify, and the hash (taken apart). */
+const SKIPPED_FIELDS = new Set([...READ_ONLY_FIELDS, 'sendNotify', 'passwordHash']);
 
 /** A record ready to apply: its body as the users service takes it, and the hash to store. */
 interface Prepared {
@@ -57,8 +61,9 @@ interface Prepared {
   passwordHash: string | undefined;
   /** Plaintext sent: kept to compare with the stored hash, so a re-run is "unchanged". */
   password: string | undefined;
-  /** SHA-256 of a `passwordHash` sent as it is (see User.importedHashDigest). */
-  hashDigest: string | undefined;
+  /** A `passwordHash` sent as it is: its SHA-256 is User.importedHashDigest (see digestOf). */
+  givenHash: string | undefined;
+  hashDigest?: string;
 }
 
 type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
@@ -92,6 +97,7 @@ export class UsersImportService {
     private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly users: UsersService,
+    private readonly repository: UsersRepository,
     private readonly audit: AuditService,
     private readonly redis: SharedRedis,
   ) {}
@@ -129,21 +135,26 @@ export class UsersImportService {
    * Runs an import whose slot `begin` took: `write` is awaited for each answer line, so a
    * client that stops reading stops the reading of its body too.
    */
-  async run(ctx: TenantContext, body: Readable, options: ImportOptions, write: (line: ImportLine | ImportSummary) => Promise<void>): Promise<ImportSummary> {
+  async run(ctx: TenantContext, body: Readable, options: ImportOptions, write: (text: string) => Promise<void>): Promise<ImportSummary> {
     const counts = { records: 0, created: 0, updated: 0, unchanged: 0, errors: 0 };
     const refs = await this.tenantRefs(ctx.tenantId);
+    // A batch's answer lines go out as one write; a success line is written by hand (its
+    // values are a number, a status and a UUID), an error line by JSON.stringify.
     const emit = async (outcomes: Outcome[]): Promise<void> => {
       outcomes.sort((a, b) => a.line - b.line);
+      let text = '';
       for (const outcome of outcomes) {
         counts.records += 1;
         if ('error' in outcome) {
           counts.errors += 1;
-          await write({ line: outcome.line, status: 'error', error: domainProblem(outcome.error, ctx.requestId) });
+          const line: ImportLine = { line: outcome.line, status: 'error', error: domainProblem(outcome.error, ctx.requestId) };
+          text += `${JSON.stringify(line)}\n`;
         } else {
           counts[outcome.status] += 1;
-          await write({ line: outcome.line, status: outcome.status, id: outcome.id });
+          text += `{"line":${outcome.line},"status":"${outcome.status}","id":"${outcome.id}"}\n`;
         }
       }
+      if (text) await write(text);
     };
     let batch: Prepared[] = [];
     let failed: Outcome[] = [];
@@ -172,7 +183,7 @@ export class UsersImportService {
         }),
       );
     }
-    await write(summary);
+    await write(`${JSON.stringify(summary)}\n`);
     return summary;
   }
 
@@ -199,12 +210,14 @@ export class UsersImportService {
     if ('problem' in record) {
       return { line, error: new DomainError(record.problem === 'too_long' ? 'payload_too_large' : 'bad_request', record.detail) };
     }
-    const value: Record<string, unknown> = { ...record.value };
-    for (const field of READ_ONLY_FIELDS) delete value[field];
-    // An import never mails: a million "account created" messages is never what is meant.
-    delete value.sendNotify;
-    const passwordHash = value.passwordHash;
-    delete value.passwordHash;
+    // The body without the fields an import does not take, copied rather than deleted from
+    // (a delete turns an object into a slow dictionary). An import never mails: a million
+    // "account created" messages is never what is meant, so sendNotify is dropped too.
+    const value: Record<string, unknown> = {};
+    for (const key in record.value) {
+      if (Object.hasOwn(record.value, key) && !SKIPPED_FIELDS.has(key) && key !== '__proto__') value[key] = record.value[key];
+    }
+    const passwordHash = record.value.passwordHash;
     const errors: FieldError[] = [];
     const find = <T extends { id: string }>(map: Map<string, T>, ref: unknown): T | undefined => {
       if (typeof ref === 'string') return map.get(`id:${ref.toLowerCase()}`) ?? map.get(`name:${ref.toLowerCase()}`);
@@ -238,7 +251,8 @@ export class UsersImportService {
     if (errors.length) return { line, error: DomainError.validation(errors) };
     let input: UserInputDto;
     try {
-      input = withoutMaskedEchoes((await this.pipe.transform(value, { type: 'body', metatype: UserInputDto })) as UserInputDto, null);
+      const validated = quickUserInput(value) ?? ((await this.pipe.transform(value, { type: 'body', metatype: UserInputDto })) as UserInputDto);
+      input = withoutMaskedEchoes(validated, null);
       if (input.email === undefined) throw DomainError.validation([{ field: 'email', message: 'is required' }]);
     } catch (error) {
       if (error instanceof DomainError) return { line, error };
@@ -248,8 +262,7 @@ export class UsersImportService {
     const password = input.password;
     delete input.password;
     const given = typeof passwordHash === 'string' ? passwordHash : undefined;
-    const hashDigest = given === undefined ? undefined : createHash('sha256').update(given).digest('hex');
-    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: given, password, hashDigest };
+    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: given, password, givenHash: given };
   }
 
   /**
@@ -322,17 +335,26 @@ export class UsersImportService {
     }
   }
 
-  /** The users a batch's records may meet: by externalId, email or username, in one query. */
+  /**
+   * The users a batch's records may meet: by externalId, email or username. The externalIds
+   * are looked up first; an email or username already held by a user found that way is not
+   * looked up again, so a re-run of a file with externalIds reads each user once.
+   */
   private async existing(manager: EntityManager, tenantId: string, batch: Prepared[]): Promise<User[]> {
-    const emails = [...new Set(batch.map((r) => r.email))];
+    const none: string[] = [];
     const externalIds = [...new Set(batch.map((r) => r.input.externalId).filter((v): v is string => typeof v === 'string'))];
-    const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))];
-    const repository = manager.getRepository(User);
-    const where: FindOptionsWhere<User>[] = [{ tenantId, email: In(emails) }];
-    if (externalIds.length) where.push({ tenantId, externalId: In(externalIds) });
-    if (usernames.length) where.push({ tenantId, username: In(usernames) });
-    const found = await repository.find({ where });
-    return [...new Map(found.map((u) => [u.id, u])).values()];
+    const found = externalIds.length ? await this.repository.findByUniqueKeys(tenantId, { emails: none, externalIds, usernames: none }, manager) : [];
+    const held = new Set<string>();
+    for (const user of found) {
+      held.add(`email:${user.email}`);
+      if (user.username !== null) held.add(`username:${user.username}`);
+    }
+    const emails = [...new Set(batch.map((r) => r.email))].filter((email) => !held.has(`email:${email}`));
+    const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))].filter((name) => !held.has(`username:${name}`));
+    if (!emails.length && !usernames.length) return found;
+    const more = await this.repository.findByUniqueKeys(tenantId, { emails, externalIds: none, usernames }, manager);
+    const ids = new Set(found.map((user) => user.id));
+    return [...found, ...more.filter((user) => !ids.has(user.id))];
   }
 
   /** upsert: the user with the record's externalId when it has one, else with its email. */
@@ -369,8 +391,10 @@ export class UsersImportService {
         outcomes.push({ line: record.line, error: refused });
         continue;
       }
-      const matched = this.match(record, [...loaded.values()].map((u) => u.user), mode);
-      const current = matched ? loaded.get(matched.id)! : null;
+      // holders tracks the batch's users by their unique values as they change: the same
+      // match as `match` over `loaded`, without a scan of the batch per record.
+      const matchedId = mode === 'create' ? undefined : holders.get(typeof record.input.externalId === 'string' ? `externalId:${record.input.externalId}` : `email:${record.email}`);
+      const current = matchedId === undefined ? null : loaded.get(matchedId)!;
       const selfId = current?.user.id ?? null;
       const taken = this.takenBy(record, holders, selfId);
       if (taken) {
@@ -380,7 +404,7 @@ export class UsersImportService {
       try {
         if (!current) {
           const { input, groups } = record;
-          const user = this.users.newUserRow(ctx, input, record.passwordHash ?? null, record.hashDigest ?? null);
+          const user = this.users.newUserRow(ctx, input, record.passwordHash ?? null, digestOf(record) ?? null);
           await this.users.checkNewUser(manager, ctx, user, input, groups);
           pending.push({ user, input, groups, line: record.line });
           loaded.set(user.id, {
@@ -398,14 +422,15 @@ export class UsersImportService {
         const input = withoutMaskedEchoes(record.input, current);
         // A hash this user was given by an import before is not set again: since then the
         // password may have been upgraded to argon2id at login, or changed.
-        const again = record.hashDigest !== undefined && record.hashDigest === current.user.importedHashDigest;
-        const passwordHash = !again && record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash ? record.passwordHash : undefined;
+        const differs = record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash;
+        const again = differs && digestOf(record) !== undefined && digestOf(record) === current.user.importedHashDigest;
+        const passwordHash = differs && !again ? record.passwordHash : undefined;
         if (!this.changes(input, current, record.groups, passwordHash)) {
           outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
           continue;
         }
         const before = { email: current.user.email, externalId: current.user.externalId, username: current.user.username };
-        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash, passwordHash === undefined ? undefined : record.hashDigest);
+        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash, passwordHash === undefined ? undefined : digestOf(record));
         this.release(holders, before, current.user.id);
         this.claim(holders, current.user);
         const [reloaded] = await this.users.withRelations(manager, ctx.tenantId, [current.user]);
@@ -466,6 +491,15 @@ export class UsersImportService {
     }
     return false;
   }
+}
+
+/**
+ * SHA-256 of the hash a record sent, worked out when a write or a comparison needs it: a
+ * re-run whose users already hold the hash never needs it.
+ */
+function digestOf(record: Prepared): string | undefined {
+  if (record.givenHash === undefined) return undefined;
+  return (record.hashDigest ??= createHash('sha256').update(record.givenHash).digest('hex'));
 }
 
 /** Uniqueness met in the database itself: the batch must roll back (its writes may be half done). */

@@ -11,7 +11,7 @@ import { FilterOf } from '../../common/validation.js';
 import { UsersFilter } from '../dto/users-query.dto.js';
 import { MAX_IMPORT_LINE_BYTES } from './import-records.js';
 import { UsersExportService } from './users-export.service.js';
-import { type ImportLine, type ImportSummary, UsersImportService } from './users-import.service.js';
+import { UsersImportService } from './users-import.service.js';
 
 export const IMPORT_MEDIA_TYPES = { 'application/x-ndjson': 'ndjson', 'text/csv': 'csv' } as const;
 
@@ -73,9 +73,10 @@ export class UsersTransferController {
       gone = !reply.raw.writableFinished;
       if (gone) out.destroy();
     });
-    const write = async (line: ImportLine | ImportSummary | { error: unknown }): Promise<void> => {
+    /** Whole NDJSON lines, as many as the service has ready. */
+    const write = async (text: string): Promise<void> => {
       if (gone || out.destroyed) throw new DomainError('bad_request', 'The client went away');
-      if (out.write(`${JSON.stringify(line)}\n`)) return;
+      if (out.write(text)) return;
       await new Promise<void>((resolve, reject) => {
         out.once('drain', resolve);
         out.once('close', () => reject(new DomainError('bad_request', 'The client went away')));
@@ -89,7 +90,7 @@ export class UsersTransferController {
       if (!gone) {
         this.logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, requestId: ctx.requestId }, 'import stopped');
         const problem = domainProblem(error instanceof DomainError ? error : new DomainError('internal_error', 'The import stopped; the batches reported above were applied'), ctx.requestId);
-        await write({ error: problem }).catch(() => undefined);
+        await write(`${JSON.stringify({ error: problem })}\n`).catch(() => undefined);
       }
       body.resume();
     } finally {

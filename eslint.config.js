@@ -31,9 +31,6 @@ export default tseslint.config(
       'src/database/**',
       'src/**/*.repository.ts',
       'src/users/user-rows.ts',
-      'src/sessions/auth-state.service.ts',
-      'src/sessions/auth.service.ts',
-      'src/sessions/sessions.service.ts',
       'src/tenants/tenants.service.ts',
     ],
     rules: {

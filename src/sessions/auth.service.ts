@@ -10,45 +10,19 @@ import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
-import { UserPlan } from '../users/user-relations.entity.js';
+import { LoginFactsRepository } from '../users/login-facts.repository.js';
 import { readUser } from '../users/user-rows.js';
-import { readRows } from '../database/fast-query.js';
 import { User } from '../users/user.entity.js';
 import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
 import type { Client } from './client.js';
 import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { type IssuedSession, SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { LockoutService } from './lockout.service.js';
 import { SecondFactorService } from './second-factor.service.js';
 
-/**
- * What a login needs to know of a user besides its row, in one read: its allow-list, whether
- * TFA is confirmed, and its plans' session limits with their validity (filtered in code).
- * Plans are joined within the user's tenant.
- */
-const LOGIN_FACTS_SQL = `SELECT 'w' AS kind, w.entry AS entry, NULL AS sessions_limit, NULL AS valid_from, NULL AS valid_to
-  FROM user_ip_whitelist w WHERE +w.tenant_id = ? AND w.user_id = ?
-UNION ALL
-SELECT 'f', NULL, NULL, NULL, NULL FROM user_tfa f WHERE +f.tenant_id = ? AND f.user_id = ? AND f.confirmed = 1
-UNION ALL
-SELECT 'p', NULL, p.sessions_limit, up.valid_from, up.valid_to
-  FROM user_plans up JOIN plans p ON p.id = up.plan_id AND p.tenant_id = up.tenant_id
- WHERE +up.tenant_id = ? AND up.user_id = ?`;
-
-interface LoginFacts {
-  ipWhitelist: string[];
-  tfaConfirmed: boolean;
-  /** Session limits of the plans valid now (null: that plan sets none). */
-  planLimits: (number | null)[];
-}
-
 const invalid = (): DomainError => new DomainError('invalid_credentials', 'The credentials are not valid');
-
-/** Today's date in UTC as YYYY-MM-DD, for plan validity. */
-export function todayUtc(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}
 
 /** Its own limit, else the smallest among its active plans, else the tenant default; null = unlimited. */
 export function sessionLimitOf(user: Pick<User, 'sessionsLimit'>, activePlanLimits: (number | null)[], tenant: Pick<Tenant, 'sessionsLimitDefault'>): number | null {
@@ -71,6 +45,8 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly state: AuthStateService,
     private readonly lockout: LockoutService,
+    private readonly loginFactsRepository: LoginFactsRepository,
+    private readonly sessionsRepository: SessionsRepository,
   ) {}
 
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
@@ -86,7 +62,7 @@ export class AuthService {
     }
     const passwordHash = user.passwordHash;
     const now = new Date();
-    const facts = await this.loginFacts(user, now);
+    const facts = await this.loginFactsRepository.loginFacts(tenant.id, user.id, now);
     if (!user.active || !ipAllowed(client.ip, facts.ipWhitelist)) {
       await spendOneHash();
       await this.recordFailure(tenant.id, user.id, client);
@@ -180,14 +156,13 @@ export class AuthService {
     } catch (error) {
       if (error instanceof DomainError) {
         const sessionId = refreshToken.slice(0, 36);
-        const ended = await this.dataSource.query('SELECT tenant_id, user_id, end_reason FROM sessions WHERE id = ?', [sessionId]);
-        const row = (ended as { tenant_id: string; user_id: string; end_reason: string | null }[])[0];
-        if (row?.end_reason === 'refresh_reuse') {
+        const row = await this.sessionsRepository.endOf(sessionId);
+        if (row?.endReason === 'refresh_reuse') {
           await this.db.transaction((manager) =>
             this.audit.record(manager, {
-              tenantId: row.tenant_id,
+              tenantId: row.tenantId,
               action: 'auth.refresh_token_reused',
-              actor: { type: 'user', id: row.user_id },
+              actor: { type: 'user', id: row.userId },
               target: { type: 'session', id: sessionId },
               ip: client.ip,
               requestId: client.requestId,
@@ -226,30 +201,6 @@ export class AuthService {
       ip: client.ip,
       requestId: client.requestId,
     });
-  }
-
-  private async loginFacts(user: User, now: Date): Promise<LoginFacts> {
-    const rows = await readRows<{ kind: 'w' | 'f' | 'p'; entry: unknown; sessions_limit: unknown; valid_from: unknown; valid_to: unknown }>(
-      this.dataSource.manager,
-      LOGIN_FACTS_SQL,
-      [user.tenantId, user.id, user.tenantId, user.id, user.tenantId, user.id],
-    );
-    const { driver } = this.dataSource;
-    const plan = this.dataSource.getMetadata(UserPlan);
-    const validFrom = plan.findColumnWithPropertyName('validFrom')!;
-    const validTo = plan.findColumnWithPropertyName('validTo')!;
-    const today = todayUtc(now);
-    const facts: LoginFacts = { ipWhitelist: [], tfaConfirmed: false, planLimits: [] };
-    for (const row of rows) {
-      if (row.kind === 'w') facts.ipWhitelist.push(String(row.entry));
-      else if (row.kind === 'f') facts.tfaConfirmed = true;
-      else {
-        const from = driver.prepareHydratedValue(row.valid_from, validFrom) as Date;
-        const to = driver.prepareHydratedValue(row.valid_to, validTo) as string | null;
-        if (from <= now && (to === null || to >= today)) facts.planLimits.push(row.sessions_limit === null ? null : Number(row.sessions_limit));
-      }
-    }
-    return facts;
   }
 
   private tokens(issued: IssuedSession, tenant: Tenant, passwordChangeRequired: boolean, tfaEnrollmentRequired: boolean): TokenResponse {

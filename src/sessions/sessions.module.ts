@@ -14,6 +14,7 @@ import { JwtStrategy } from './jwt.strategy.js';
 import { LockoutService } from './lockout.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
 import { SecondFactorService } from './second-factor.service.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { UserSessionsController } from './user-sessions.controller.js';
@@ -32,6 +33,7 @@ import { UserSessionsController } from './user-sessions.controller.js';
     SigningKeysService,
     JwtStrategy,
     AuthStateService,
+    SessionsRepository,
     SessionsService,
     SecondFactorService,
     LockoutService,

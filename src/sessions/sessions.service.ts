@@ -6,11 +6,11 @@ import { hmacHex, randomToken, safeEqualHex, sha256Hex } from '../common/crypto.
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
-import { readEntities } from '../database/fast-query.js';
 import type { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
 import { EncryptionKey } from './encryption-key.service.js';
 import { ApiKey, Session } from './session.entities.js';
+import { SessionsRepository } from './sessions.repository.js';
 
 /** lastUsedAt / lastActionAt are written at most this often per session. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -38,6 +38,7 @@ export class SessionsService {
     private readonly db: Database,
     private readonly encryption: EncryptionKey,
     private readonly audit: AuditService,
+    private readonly repository: SessionsRepository,
   ) {}
 
   /**
@@ -152,7 +153,7 @@ export class SessionsService {
     const invalid = (): DomainError => new DomainError('invalid_credentials', 'The refresh token is not valid');
     if (!parts) throw invalid();
     const repo = this.dataSource.getRepository(Session);
-    const [session] = await readEntities(this.dataSource.manager, Session, 'e.id = ?', [parts.sessionId]);
+    const session = await this.repository.findForRefresh(parts.sessionId);
     if (!session || session.endedAt !== null || session.expiresAt <= new Date()) throw invalid();
     const presented = sha256Hex(parts.secret);
     if (!safeEqualHex(presented, session.refreshHash)) {

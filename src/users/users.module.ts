@@ -3,6 +3,7 @@ import { MailModule } from '../mail/mail.module.js';
 import { UsersExportService } from './import/users-export.service.js';
 import { UsersImportService } from './import/users-import.service.js';
 import { UsersTransferController } from './import/users-transfer.controller.js';
+import { LoginFactsRepository } from './login-facts.repository.js';
 import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
@@ -10,7 +11,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [MailModule],
   controllers: [UsersTransferController, UsersController],
-  providers: [UsersService, UsersRepository, UsersImportService, UsersExportService],
-  exports: [UsersService, UsersRepository],
+  providers: [UsersService, UsersRepository, LoginFactsRepository, UsersImportService, UsersExportService],
+  exports: [UsersService, UsersRepository, LoginFactsRepository],
 })
 export class UsersModule {}

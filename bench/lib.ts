@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -108,12 +109,14 @@ export interface ServiceOptions {
   captureOutput?: boolean;
   /** More environment for the service (REDIS_URL, METRICS_PORT, …). */
   env?: Record<string, string>;
+  /** Another build of the service to run instead of this one: a directory holding its bin/serve and dist/. */
+  root?: string;
 }
 
 /** The service as it ships (bin/serve: dist/src/main.js), LOG_LEVEL=warn, login rate limit out of the way. */
 export function startService(options: ServiceOptions): Promise<Child> {
   return startChild('../src/main.js', {
-    launcher: fileURLToPath(new URL('../../bin/serve', import.meta.url)),
+    launcher: options.root ? join(options.root, 'bin/serve') : fileURLToPath(new URL('../../bin/serve', import.meta.url)),
     env: {
       DATABASE_URL: options.databaseUrl,
       ADMIN_API_KEY: ADMIN_KEY,

@@ -20,6 +20,8 @@ interface SqliteConnection {
 }
 
 const statements = new WeakMap<object, Map<string, Prepared>>();
+/** Prepared SQLite statements kept per connection. */
+const MAX_PREPARED = 256;
 
 interface MysqlPool {
   execute(sql: string, params: unknown[], callback: (error: Error | null, rows: unknown) => void): void;
@@ -123,7 +125,12 @@ function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown
   let cache = statements.get(connection);
   if (!cache) statements.set(connection, (cache = new Map()));
   let prepared = cache.get(sql);
-  if (!prepared) cache.set(sql, (prepared = prepare(connection, sql)));
+  if (!prepared) {
+    // A list page's statement depends on the filters sent: the oldest statement goes, so that
+    // no sequence of requests can grow the cache without bound.
+    if (cache.size >= MAX_PREPARED) cache.delete(cache.keys().next().value!);
+    cache.set(sql, (prepared = prepare(connection, sql)));
+  }
   try {
     return Promise.resolve(prepared.statement.all(...params).map(prepared.toRow) as T[]);
   } catch (error) {
@@ -147,11 +154,69 @@ function prepare(connection: SqliteConnection, sql: string): Prepared {
   return { statement: statement.raw(true), toRow };
 }
 
+/** How hydrate converts a column: as stored, as a boolean, or through the driver. */
+const Conversion = { AsIs: 0, Boolean: 1, Driver: 2, SqliteDate: 3 } as const;
+type Conversion = (typeof Conversion)[keyof typeof Conversion];
+type ColumnMetadata = EntityMetadata['columns'][number];
+
+interface ColumnPlan {
+  databaseName: string;
+  propertyName: string;
+  conversion: Conversion;
+  column: ColumnMetadata;
+}
+
+/** A datetime as the service writes it to SQLite (TypeORM's UTC form); anything else goes through the driver. */
+const STORED_DATETIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
+
+const columnPlans = new WeakMap<EntityMetadata, ColumnPlan[]>();
+
+/**
+ * For each column, what the driver's prepareHydratedValue does with it, decided once per entity
+ * instead of once per value: a text or integer column without a transformer comes back as the
+ * driver gave it on both drivers, a boolean is `value ? true : false` (NULL stays NULL), and
+ * everything else (dates, JSON, transformers) goes through the driver as before. A 37-column
+ * user went through 37 driver calls; now through its 5 dates.
+ */
+function columnPlan(metadata: EntityMetadata): ColumnPlan[] {
+  let plan = columnPlans.get(metadata);
+  if (!plan) {
+    plan = metadata.columns.map((column) => {
+      const { type } = column;
+      const conversion = column.transformer
+        ? Conversion.Driver
+        : type === 'boolean' || type === 'bool' || type === Boolean
+          ? Conversion.Boolean
+          : type === 'varchar' || type === 'text' || type === 'char' || type === 'int' || type === 'integer' || type === 'bigint'
+            ? Conversion.AsIs
+            : (type === 'datetime' || type === Date) && metadata.connection.options.type === 'better-sqlite3'
+              ? Conversion.SqliteDate
+              : Conversion.Driver;
+      return { databaseName: column.databaseName, propertyName: column.propertyName, conversion, column };
+    });
+    columnPlans.set(metadata, plan);
+  }
+  return plan;
+}
+
 /** A raw row, keyed by column name, turned into an entity the way TypeORM would (the driver's own conversions). */
 export function hydrate<T extends ObjectLiteral>(metadata: EntityMetadata, row: Row, into: T): T {
   const { driver } = metadata.connection;
-  for (const column of metadata.columns) {
-    if (column.databaseName in row) (into as Row)[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
+  const target = into as Row;
+  for (const { databaseName, propertyName, conversion, column } of columnPlan(metadata)) {
+    if (!(databaseName in row)) continue;
+    const value = row[databaseName];
+    if (conversion === Conversion.AsIs || value === null || value === undefined) {
+      target[propertyName] = conversion === Conversion.Driver ? driver.prepareHydratedValue(value, column) : value;
+    } else if (conversion === Conversion.Boolean) {
+      target[propertyName] = Boolean(value);
+    } else if (conversion === Conversion.SqliteDate && typeof value === 'string' && STORED_DATETIME.test(value)) {
+      // What the driver makes of the form the service stores (`2026-11-30 16:20:00.123`, UTC),
+      // without its two regular expressions and replace: `2026-11-30T16:20:00.123Z`.
+      target[propertyName] = new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`);
+    } else {
+      target[propertyName] = driver.prepareHydratedValue(value, column);
+    }
   }
   return into;
 }

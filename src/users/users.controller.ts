@@ -17,7 +17,7 @@ import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
 import { parseIfMatch } from '../common/if-match.js';
-import { toUserResponse, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
+import { toUserResponse, toUserResponses, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
 import { UserInputDto } from './dto/user.dto.js';
 import { UsersQueryDto } from './dto/users-query.dto.js';
 import { USER_ACTIONS, type UserAction, type UserRef, UsersService } from './users.service.js';
@@ -102,7 +102,7 @@ export class UsersController {
     });
     const meta: UserPageMeta = { limit, offset, nextCursor: page.nextCursor };
     if (page.total !== undefined) meta.total = page.total;
-    return { data: page.users.map((u) => toUserResponse(u, ctx.principal)), meta };
+    return { data: toUserResponses(page.users, ctx.principal), meta };
   }
 
   @Post()

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager, In } from 'typeorm';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertMayActOn, assertMayGrant } from '../auth/permissions.js';
@@ -22,7 +22,6 @@ import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
 import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
 import { CREDENTIALS_REVOKER, type CredentialsRevoker } from './credentials-revoker.port.js';
-import { loadRelations, readUser, readUsers } from './user-rows.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
 import { UsersRepository, type UserSearch } from './users.repository.js';
@@ -93,10 +92,8 @@ export interface UserPage {
   total?: number;
 }
 
+/** What a cursor holds for each sort: the last row's value, and how to read it back. */
 interface SortKey {
-  column: string;
-  /** The index that serves the sort: (tenant_id, column, id). */
-  index: string;
   value: (user: User) => string | null;
   parse: (value: string) => string | Date;
   nullable: boolean;
@@ -108,18 +105,13 @@ const parseDate = (value: string): Date => {
   return date;
 };
 
-/** Each sort is backed by an index (tenant_id, column, id); see User. */
+/** Each sort is backed by an index (tenant_id, column, id); see User and UsersRepository. */
 const SORT_KEYS: Record<string, SortKey> = {
-  createdAt: { column: 'u.created_at', index: 'ix_users_tenant_created', value: (u) => u.createdAt.toISOString(), parse: parseDate, nullable: false },
-  name: { column: 'u.name', index: 'ix_users_tenant_name', value: (u) => u.name, parse: (v) => v, nullable: false },
-  email: { column: 'u.email', index: 'uq_users_tenant_email', value: (u) => u.email, parse: (v) => v, nullable: false },
-  lastLoginAt: { column: 'u.last_login_at', index: 'ix_users_tenant_last_login', value: (u) => u.lastLoginAt?.toISOString() ?? null, parse: parseDate, nullable: true },
+  createdAt: { value: (u) => u.createdAt.toISOString(), parse: parseDate, nullable: false },
+  name: { value: (u) => u.name, parse: (v) => v, nullable: false },
+  email: { value: (u) => u.email, parse: (v) => v, nullable: false },
+  lastLoginAt: { value: (u) => u.lastLoginAt?.toISOString() ?? null, parse: parseDate, nullable: true },
 };
-
-/** `!` escapes LIKE wildcards; both databases accept it (SQLite rejects a two-character '\\'). */
-function likePrefix(value: string): string {
-  return `${value.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-}
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
@@ -226,26 +218,14 @@ export class UsersService {
     if (sortName === 'email' && !seesMaskedData(ctx.principal)) {
       throw new DomainError('forbidden', 'Sorting by email needs canViewMaskedData');
     }
-    const manager = this.dataSource.manager;
-    const filtered = this.filteredQuery(manager, ctx.tenantId, query.filter);
-    const total = query.count ? await filtered.clone().getCount() : undefined;
-
-    const descending = query.sort.startsWith('-');
-    const key = SORT_KEYS[sortName]!;
-    const qb = filtered;
-    if (query.after !== undefined) this.applyCursor(qb, key, query.sort, query.after);
-    const direction = descending ? 'DESC' : 'ASC';
-    qb.orderBy(key.column, direction).addOrderBy('u.id', direction).limit(query.limit + 1);
-    if (query.offset > 0) qb.offset(query.offset);
-
-    // An unfiltered page after a cursor is a seek into the sort's index; with filters, the
-    // optimizer's choice of the filter's index stands.
-    const seek = query.after !== undefined && Object.values(query.filter).every((value) => value === undefined);
-    const rows = await readUsers(qb, seek ? key.index : undefined);
+    const filter: UsersFilter = query.filter.email === undefined ? query.filter : { ...query.filter, email: canonicalEmail(query.filter.email) };
+    const total = query.count ? await this.repository.countList(ctx.tenantId, filter) : undefined;
+    const after = query.after === undefined ? undefined : this.openCursor(SORT_KEYS[sortName]!, query.sort, query.after);
+    const rows = await this.repository.listPage(ctx.tenantId, { filter, sort: query.sort, after, offset: query.offset, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? this.cursors.seal([query.sort, key.value(last), last.id]) : null;
-    const users = await this.withRelations(manager, ctx.tenantId, page);
+    const nextCursor = rows.length > query.limit && last ? this.cursors.seal([query.sort, SORT_KEYS[sortName]!.value(last), last.id]) : null;
+    const users = await this.repository.withChildRows(ctx.tenantId, page);
     return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
   }
 
@@ -692,76 +672,26 @@ export class UsersService {
 
   private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {
     if ('id' in ref && !isUuid(ref.id)) throw DomainError.notFound('User');
-    if (!forUpdate) {
-      const found = 'id' in ref ? await readUser(manager, tenantId, 'id', ref.id) : await readUser(manager, tenantId, 'externalId', ref.externalId);
-      if (!found) throw DomainError.notFound('User');
-      return found;
-    }
-    const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
-    if ('id' in ref) qb.andWhere('u.id = :id', { id: ref.id });
-    else qb.andWhere('u.external_id = :externalId', { externalId: ref.externalId });
-    // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
-    if (!this.db.isSqlite) qb.setLock('pessimistic_write');
-    const user = await qb.getOne();
+    const [by, value] = 'id' in ref ? (['id', ref.id] as const) : (['externalId', ref.externalId] as const);
+    const user = forUpdate ? await this.repository.findForUpdate(tenantId, by, value, manager) : await this.repository.findOne(tenantId, by, value, manager);
     if (!user) throw DomainError.notFound('User');
     return user;
   }
 
-  private filteredQuery(manager: EntityManager, tenantId: string, filter: UsersFilter): SelectQueryBuilder<User> {
-    const qb = manager.createQueryBuilder(User, 'u').where('u.tenant_id = :tenantId', { tenantId });
-    if (filter.name !== undefined) qb.andWhere(`u.name LIKE :namePrefix ESCAPE '!'`, { namePrefix: likePrefix(filter.name) });
-    if (filter.email !== undefined) qb.andWhere('u.email = :email', { email: canonicalEmail(filter.email) });
-    if (filter.active === '1') qb.andWhere('u.active = 1');
-    if (filter.deactivated === '1') qb.andWhere('u.active = 0');
-    if (filter.admin === '1') qb.andWhere('u.admin = 1');
-    if (filter.planAdmin === '1') qb.andWhere('u.plan_admin = 1');
-    if (filter.externalId !== undefined) qb.andWhere('u.external_id = :externalId', { externalId: filter.externalId });
-    if (filter.group !== undefined) {
-      qb.andWhere('u.id IN (SELECT ug.user_id FROM user_groups ug WHERE ug.tenant_id = :tenantId AND ug.group_id = :groupId)', {
-        groupId: filter.group,
-      });
-    }
-    if (filter.clientTag !== undefined) {
-      qb.andWhere('u.id IN (SELECT uct.user_id FROM user_client_tags uct WHERE uct.tenant_id = :tenantId AND uct.tag = :tag)', {
-        tag: filter.clientTag,
-      });
-    }
-    if (filter.plan !== undefined) {
-      qb.andWhere('u.id IN (SELECT up.user_id FROM user_plans up WHERE up.tenant_id = :tenantId AND up.plan_id = :planId)', {
-        planId: filter.plan,
-      });
-    }
-    return qb;
-  }
-
   /**
-   * Keyset condition "after (value, id)" in the sort's direction, written as
-   * `col >= v AND (col > v OR id > lastId)` so the index gives one range from (tenant, v).
-   * NULL sorts first ascending and last descending on both databases.
+   * The sealed cursor of the last page, opened: it must have been made for this sort, and
+   * hold a value a sort of this kind can hold.
    */
-  private applyCursor(qb: SelectQueryBuilder<User>, key: SortKey, sort: string, after: string): void {
+  private openCursor(key: SortKey, sort: string, after: string): { value: string | Date | null; id: string } {
     const [cursorSort, rawValue, lastId] = this.cursors.open(after, 3);
     if (cursorSort !== sort || typeof lastId !== 'string' || (rawValue !== null && typeof rawValue !== 'string') || (rawValue === null && !key.nullable)) {
       throw DomainError.validation([{ field: 'after', message: 'is not a cursor returned by this API for this sort' }]);
     }
-    const descending = sort.startsWith('-');
-    const col = key.column;
-    const op = descending ? '<' : '>';
-    if (rawValue === null) {
-      qb.andWhere(descending ? `(${col} IS NULL AND u.id < :cursorId)` : `((${col} IS NULL AND u.id > :cursorId) OR ${col} IS NOT NULL)`, {
-        cursorId: lastId,
-      });
-      return;
-    }
-    const range = `(${col} ${op}= :cursorValue AND (${col} ${op} :cursorValue OR u.id ${op} :cursorId))`;
-    qb.andWhere(descending && key.nullable ? `(${range} OR ${col} IS NULL)` : range, {
-      cursorValue: key.parse(rawValue),
-      cursorId: lastId,
-    });
+    return { value: rawValue === null ? null : key.parse(rawValue), id: lastId };
   }
 
-  /** The users with the rows hanging off them, for a response (one query; see user-rows.ts). */
+  /** The users with the rows hanging off them, for a response (one statement; see UsersRepository). */
   withRelations(manager: EntityManager, tenantId: string, users: User[]): Promise<UserWithRelations[]> {
-    return loadRelations(manager, tenantId, users);
+    return this.repository.withChildRows(tenantId, users, manager);
   }
 }

@@ -98,10 +98,19 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 
 /** The one place a user becomes a response: secrets never leave, masking is applied here. */
 export function toUserResponse(loaded: UserWithRelations, viewer: Principal, now = new Date()): UserResponse {
+  // Formatting a date costs more than the rest of a small user's mapping: only when it has plans.
+  return mapUser(loaded, viewer, now, loaded.plans.length > 0 ? todayUtc(now) : '');
+}
+
+/** A page of users, mapped as toUserResponse maps each, at one moment: the date is formatted once, not once a user. */
+export function toUserResponses(page: readonly UserWithRelations[], viewer: Principal, now = new Date()): UserResponse[] {
+  const today = todayUtc(now);
+  return page.map((loaded) => mapUser(loaded, viewer, now, today));
+}
+
+function mapUser(loaded: UserWithRelations, viewer: Principal, now: Date, today: string): UserResponse {
   const { user } = loaded;
   const clear = seesUnmasked(viewer, user);
-  // Formatting a date costs more than the rest of a small user's mapping: only when it has plans.
-  const today = loaded.plans.length > 0 ? todayUtc(now) : '';
   return {
     id: user.id,
     tenantId: user.tenantId,

@@ -1,0 +1,134 @@
+/**
+ * Issue 13 "Speed": `GET /api/v2/users?limit=50` on SQLite at 10 connections, as a tenant admin
+ * (a bearer token), over 60 users who each hold two groups, two client tags, two allow-list
+ * entries and a plan, so every kind of child row is on the page.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/users-page.js
+ *   BENCH_BASELINE=<dir> node dist/bench/users-page.js
+ *
+ * BENCH_BASELINE names another build of the service (a directory holding its `bin/serve` and
+ * `dist/`, e.g. main's, copied inside this checkout so that it resolves the same
+ * node_modules). Both services then run on their own copy of the same seeded data, and are
+ * measured in turn, baseline first, BENCH_ROUNDS times (default 3), so that the machine's
+ * load weighs on both alike; the figure is the ratio of the medians. Each side's answer is
+ * compared byte for byte first: a faster page that says something else fails the benchmark.
+ *
+ * Environment: BENCH_PAGE_DURATION (seconds per measurement, default 5, after a 1 s warm-up),
+ * BENCH_ROUNDS, BENCH_BASELINE, BENCH_CPU_PROF (a directory: the measured service runs with
+ * --cpu-prof; summarise with dist/bench/cpuprofile-top.js), BENCH_RESULTS_JSON (see lib.ts).
+ */
+import autocannon, { type Options } from 'autocannon';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  OPERATOR, api, baselineFigure, createTenant, createUsers, login, referenceFigure, runBench, startService, type Child, type Report,
+} from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_PAGE_DURATION ?? '5');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '3');
+const CONNECTIONS = 10;
+const USERS = 60;
+const PASSWORD = 'Bench-Password-2024';
+const ADMIN_EMAIL = 'admin@page.example.com';
+const PAGE = '/api/v2/users?limit=50';
+
+async function rps(label: string, options: Options): Promise<number> {
+  await autocannon({ ...options, duration: 1 });
+  const result = await autocannon({ ...options, duration: SECONDS });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label}: ${result.non2xx} non-2xx replies, ${result.errors} errors`);
+  return result.requests.total / SECONDS;
+}
+
+/** The tenant, its groups and plans, the admin and the users; the admin's bearer header. */
+async function seedService(base: string): Promise<Record<string, string>> {
+  const tenant = await createTenant(base, 'bench-page');
+  const as = { ...OPERATOR, 'x-tenant-id': tenant.id };
+  const groups: string[] = [];
+  for (const [i, permissions] of [['users:read'], ['users:read', 'groups:read'], ['plans:read'], ['sessions:read', 'audit:read']].entries()) {
+    groups.push(((await api(base, 'POST', '/api/v2/groups', { name: `Group ${i}`, permissions }, as)) as { id: string }).id);
+  }
+  const plans: string[] = [];
+  for (let i = 0; i < 3; i++) plans.push(((await api(base, 'POST', '/api/v2/plans', { name: `Plan ${i}`, sessionsLimit: 5 + i }, as)) as { id: string }).id);
+  await createUsers(base, tenant.id, [{ email: ADMIN_EMAIL, password: PASSWORD, admin: true }]);
+  await createUsers(
+    base,
+    tenant.id,
+    Array.from({ length: USERS }, (_, i) => ({
+      email: `user${i}@page.example.com`,
+      firstName: 'Bench',
+      lastName: `User ${i}`,
+      phone: `+4930123${String(i).padStart(4, '0')}`,
+      groups: [groups[i % 4], groups[(i + 1) % 4]],
+      clientTags: [`tag-${i % 5}`, 'bench'],
+      ipWhitelist: [`10.0.${i}.0/24`, '192.168.1.1'],
+      plans: [{ planId: plans[i % 3], validTo: i % 2 ? '2099-12-31' : undefined }],
+      enterprise: { department: `Dept ${i % 7}`, employeeNumber: `E${i}` },
+    })),
+    CONNECTIONS,
+  );
+  return { authorization: `Bearer ${(await login(base, tenant.slug, ADMIN_EMAIL, PASSWORD)).accessToken}` };
+}
+
+async function fetchPage(base: string, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(`${base}${PAGE}`, { headers });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${PAGE}: ${res.status} ${text}`);
+  return text;
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+async function main(report: Report): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'identity-bench-page-'));
+  const baselineDir = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+  console.log(`users-page benchmark: ${SECONDS} s per measurement, ${ROUNDS} round(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const children: Child[] = [];
+  try {
+    // Seed once, through the service under test, then give each side a copy of the file.
+    const seedDb = join(dir, 'seed.sqlite');
+    const seeder = await startService({ databaseUrl: `sqlite:${seedDb}` });
+    const headers = await seedService(seeder.base);
+    await seeder.stop();
+    copyFileSync(seedDb, join(dir, 'ours.sqlite'));
+    const ours = await startService({ databaseUrl: `sqlite:${join(dir, 'ours.sqlite')}`, cpuProfDir: process.env.BENCH_CPU_PROF });
+    children.push(ours);
+    let baseline: Child | undefined;
+    if (baselineDir) {
+      copyFileSync(seedDb, join(dir, 'baseline.sqlite'));
+      baseline = await startService({ databaseUrl: `sqlite:${join(dir, 'baseline.sqlite')}`, root: baselineDir });
+      children.push(baseline);
+      // The answers must be the same bytes but for the next-page cursor, which is sealed with a
+      // fresh nonce each time (the two are read at the same moment of the day).
+      const [mine, theirs] = [await fetchPage(ours.base, headers), await fetchPage(baseline.base, headers)].map((text) =>
+        text.replace(/"nextCursor":"[^"]*"/, '"nextCursor":"…"'),
+      ) as [string, string];
+      if (mine !== theirs) {
+        let at = 0;
+        while (mine[at] === theirs[at]) at++;
+        throw new Error(`the page differs from the baseline's at byte ${at}:\nours     …${mine.slice(at - 100, at + 200)}\nbaseline …${theirs.slice(at - 100, at + 200)}`);
+      }
+      console.log(`  both answers are the same ${mine.length} bytes (but for the cursor)`);
+    }
+    const options = (base: string): Options => ({ url: `${base}${PAGE}`, connections: CONNECTIONS, headers });
+    const mineRates: number[] = [];
+    const baseRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (baseline) baseRates.push(await rps('baseline', options(baseline.base)));
+      mineRates.push(await rps('ours', options(ours.base)));
+      console.log(`  round ${round + 1}: ${baseline ? `baseline ${baseRates.at(-1)!.toFixed(0)} req/s, ` : ''}ours ${mineRates.at(-1)!.toFixed(0)} req/s, load average ${loadavg()[0]!.toFixed(2)}`);
+    }
+    const figure = `GET ${PAGE} req/s, SQLite, 10 conns, 50 users with groups, tags, allow-lists and plans (median of ${ROUNDS})`;
+    if (baseline) {
+      report.add(baselineFigure(`${figure}, baseline build`, median(baseRates), 'req/s'));
+      report.add(referenceFigure(figure, median(mineRates), 'req/s', median(baseRates), 'the baseline build, same run'));
+    } else {
+      report.add(baselineFigure(figure, median(mineRates), 'req/s'));
+    }
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await runBench(main);

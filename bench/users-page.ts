@@ -18,7 +18,7 @@
  * --cpu-prof; summarise with dist/bench/cpuprofile-top.js), BENCH_RESULTS_JSON (see lib.ts).
  */
 import autocannon, { type Options } from 'autocannon';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -33,11 +33,23 @@ const PASSWORD = 'Bench-Password-2024';
 const ADMIN_EMAIL = 'admin@page.example.com';
 const PAGE = '/api/v2/users?limit=50';
 
-async function rps(label: string, options: Options): Promise<number> {
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/**
+ * Requests per second, and the service's CPU time per request: on a machine shared with other
+ * work the rate follows the scheduler, while the CPU a request costs the service does not.
+ */
+async function measure(label: string, options: Options, pid: number): Promise<{ rps: number; cpuUs: number }> {
   await autocannon({ ...options, duration: 1 });
+  const before = cpuSeconds(pid);
   const result = await autocannon({ ...options, duration: SECONDS });
+  const cpu = cpuSeconds(pid) - before;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label}: ${result.non2xx} non-2xx replies, ${result.errors} errors`);
-  return result.requests.total / SECONDS;
+  return { rps: result.requests.total / SECONDS, cpuUs: (cpu / result.requests.total) * 1e6 };
 }
 
 /** The tenant, its groups and plans, the admin and the users; the admin's bearer header. */
@@ -111,19 +123,25 @@ async function main(report: Report): Promise<void> {
       console.log(`  both answers are the same ${mine.length} bytes (but for the cursor)`);
     }
     const options = (base: string): Options => ({ url: `${base}${PAGE}`, connections: CONNECTIONS, headers });
-    const mineRates: number[] = [];
-    const baseRates: number[] = [];
+    const mine: { rps: number; cpuUs: number }[] = [];
+    const base: { rps: number; cpuUs: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      if (baseline) baseRates.push(await rps('baseline', options(baseline.base)));
-      mineRates.push(await rps('ours', options(ours.base)));
-      console.log(`  round ${round + 1}: ${baseline ? `baseline ${baseRates.at(-1)!.toFixed(0)} req/s, ` : ''}ours ${mineRates.at(-1)!.toFixed(0)} req/s, load average ${loadavg()[0]!.toFixed(2)}`);
+      if (baseline) base.push(await measure('baseline', options(baseline.base), baseline.pid));
+      mine.push(await measure('ours', options(ours.base), ours.pid));
+      const show = (m: { rps: number; cpuUs: number }) => `${m.rps.toFixed(0)} req/s, ${m.cpuUs.toFixed(0)} µs CPU/req`;
+      console.log(`  round ${round + 1}: ${baseline ? `baseline ${show(base.at(-1)!)}; ` : ''}ours ${show(mine.at(-1)!)}; load average ${loadavg()[0]!.toFixed(2)}`);
     }
-    const figure = `GET ${PAGE} req/s, SQLite, 10 conns, 50 users with groups, tags, allow-lists and plans (median of ${ROUNDS})`;
+    const figure = `GET ${PAGE}, SQLite, 10 conns, 50 users with groups, tags, allow-lists and plans (median of ${ROUNDS})`;
+    const rates = (side: typeof mine) => median(side.map((m) => m.rps));
+    const cpu = (side: typeof mine) => median(side.map((m) => m.cpuUs));
     if (baseline) {
-      report.add(baselineFigure(`${figure}, baseline build`, median(baseRates), 'req/s'));
-      report.add(referenceFigure(figure, median(mineRates), 'req/s', median(baseRates), 'the baseline build, same run'));
+      report.add(baselineFigure(`${figure}, req/s, baseline build`, rates(base), 'req/s'));
+      report.add(referenceFigure(`${figure}, req/s`, rates(mine), 'req/s', rates(base), 'the baseline build, same run'));
+      report.add(baselineFigure(`${figure}, service CPU per request, baseline build`, cpu(base), 'µs'));
+      report.add(referenceFigure(`${figure}, service CPU per request`, cpu(mine), 'µs', cpu(base), 'the baseline build, same run'));
     } else {
-      report.add(baselineFigure(figure, median(mineRates), 'req/s'));
+      report.add(baselineFigure(`${figure}, req/s`, rates(mine), 'req/s'));
+      report.add(baselineFigure(`${figure}, service CPU per request`, cpu(mine), 'µs'));
     }
   } finally {
     for (const child of children.reverse()) await child.stop();

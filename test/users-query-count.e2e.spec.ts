@@ -54,7 +54,9 @@ describe('users list query count', () => {
     expect([...page.body.data[199].permissions].sort()).toEqual(['groups:read', 'users:read']);
     expect(page.body.data[199].groups).toHaveLength(2);
     expect(many).toBeLessThanOrEqual(one + 1); // count=true adds the one COUNT query
-    expect(one).toBeGreaterThanOrEqual(3); // the counter does see the tenant, the page query and its related rows
+    // The counter does see the tenant and the page with its related rows: on SQLite one
+    // statement, on MySQL/MariaDB the page and then its related rows.
+    expect(one).toBeGreaterThanOrEqual(t.dataSource.options.type === 'better-sqlite3' ? 2 : 3);
     expect(many).toBeLessThan(15);
   });
 });

@@ -199,25 +199,35 @@ function columnPlan(metadata: EntityMetadata): ColumnPlan[] {
   return plan;
 }
 
+function convert(driver: EntityMetadata['connection']['driver'], { conversion, column }: ColumnPlan, value: unknown): unknown {
+  if (conversion === Conversion.AsIs || value === null || value === undefined) {
+    return conversion === Conversion.Driver ? driver.prepareHydratedValue(value, column) : value;
+  }
+  if (conversion === Conversion.Boolean) return Boolean(value);
+  if (conversion === Conversion.SqliteDate && typeof value === 'string' && STORED_DATETIME.test(value)) {
+    // What the driver makes of the form the service stores (`2026-11-30 16:20:00.123`, UTC),
+    // without its two regular expressions and replace: `2026-11-30T16:20:00.123Z`.
+    return new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`);
+  }
+  return driver.prepareHydratedValue(value, column);
+}
+
 /** A raw row, keyed by column name, turned into an entity the way TypeORM would (the driver's own conversions). */
 export function hydrate<T extends ObjectLiteral>(metadata: EntityMetadata, row: Row, into: T): T {
   const { driver } = metadata.connection;
   const target = into as Row;
-  for (const { databaseName, propertyName, conversion, column } of columnPlan(metadata)) {
-    if (!(databaseName in row)) continue;
-    const value = row[databaseName];
-    if (conversion === Conversion.AsIs || value === null || value === undefined) {
-      target[propertyName] = conversion === Conversion.Driver ? driver.prepareHydratedValue(value, column) : value;
-    } else if (conversion === Conversion.Boolean) {
-      target[propertyName] = Boolean(value);
-    } else if (conversion === Conversion.SqliteDate && typeof value === 'string' && STORED_DATETIME.test(value)) {
-      // What the driver makes of the form the service stores (`2026-11-30 16:20:00.123`, UTC),
-      // without its two regular expressions and replace: `2026-11-30T16:20:00.123Z`.
-      target[propertyName] = new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`);
-    } else {
-      target[propertyName] = driver.prepareHydratedValue(value, column);
-    }
+  for (const plan of columnPlan(metadata)) {
+    if (plan.databaseName in row) target[plan.propertyName] = convert(driver, plan, row[plan.databaseName]);
   }
+  return into;
+}
+
+/** The same from the values of every column, in the order of `metadata.columns`. */
+export function hydrateValues<T extends ObjectLiteral>(metadata: EntityMetadata, values: readonly unknown[], into: T): T {
+  const { driver } = metadata.connection;
+  const target = into as Row;
+  const plans = columnPlan(metadata);
+  for (let i = 0; i < plans.length; i++) target[plans[i]!.propertyName] = convert(driver, plans[i]!, values[i]);
   return into;
 }
 

@@ -221,11 +221,9 @@ export class UsersService {
     const filter: UsersFilter = query.filter.email === undefined ? query.filter : { ...query.filter, email: canonicalEmail(query.filter.email) };
     const total = query.count ? await this.repository.countList(ctx.tenantId, filter) : undefined;
     const after = query.after === undefined ? undefined : this.openCursor(SORT_KEYS[sortName]!, query.sort, query.after);
-    const rows = await this.repository.listPage(ctx.tenantId, { filter, sort: query.sort, after, offset: query.offset, limit: query.limit + 1 });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? this.cursors.seal([query.sort, SORT_KEYS[sortName]!.value(last), last.id]) : null;
-    const users = await this.repository.withChildRows(ctx.tenantId, page);
+    const { users, more } = await this.repository.listPage(ctx.tenantId, { filter, sort: query.sort, after, offset: query.offset, limit: query.limit });
+    const last = users.at(-1)?.user;
+    const nextCursor = more && last ? this.cursors.seal([query.sort, SORT_KEYS[sortName]!.value(last), last.id]) : null;
     return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
   }
 

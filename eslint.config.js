@@ -30,7 +30,6 @@ export default tseslint.config(
     ignores: [
       'src/database/**',
       'src/**/*.repository.ts',
-      'src/users/user-rows.ts',
       'src/tenants/tenants.service.ts',
     ],
     rules: {

@@ -40,8 +40,11 @@ interface MysqlPool {
  * Anywhere else (in a transaction, replication set up) it is `manager.query`. Rows come back
  * as the driver gives them, as with `manager.query`.
  */
-/** Statements readRows ran around TypeORM's query runner, for tests that count a request's statements. */
-export const fastReads = { count: 0 };
+/**
+ * Statements readRows ran around TypeORM's query runner, for tests that count a request's
+ * statements or show which ones reach the database (`listener`).
+ */
+export const fastReads: { count: number; listener?: (sql: string) => void } = { count: 0 };
 
 export function readRows<T = Row>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const { driver } = manager.connection;
@@ -53,9 +56,11 @@ export function readRows<T = Row>(manager: EntityManager, sql: string, params: u
     const connection = type === 'better-sqlite3' ? (driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection : undefined;
     if (!connection || !gateOf(manager.connection)?.holds()) return manager.query(sql, params);
     fastReads.count += 1;
+    fastReads.listener?.(sql);
     return runSqlite<T>(connection, sql, params);
   }
   fastReads.count += 1;
+  fastReads.listener?.(sql);
   if (type === 'mysql' || type === 'mariadb') {
     const pool = (driver as unknown as { pool?: MysqlPool }).pool;
     if (!pool) return manager.query(sql, params);

@@ -1,0 +1,104 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Condition } from '../src/database/condition.js';
+import { Database } from '../src/database/database.service.js';
+import { fastReads } from '../src/database/fast-query.js';
+import { UsersRepository } from '../src/users/users.repository.js';
+import { User } from '../src/users/user.entity.js';
+import { startApp, useMysql, type TestApp } from './helpers/app.js';
+
+/**
+ * What reaches the database: the SQL each UsersRepository method runs, per dialect, compared
+ * with the checked-in src/queries/users.repository.<dialect>.sql, so that a change to a
+ * statement shows in review (as immich keeps server/src/queries/*.sql). After a deliberate
+ * change, regenerate both files and review the diff:
+ *
+ *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/repository-sql.spec.ts
+ *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/repository-sql.spec.ts
+ */
+const TENANT = '00000000-0000-7000-8000-000000000001';
+const USER = '00000000-0000-7000-8000-000000000002';
+const GROUP = '00000000-0000-7000-8000-000000000003';
+const PLAN = '00000000-0000-7000-8000-000000000004';
+const AT = new Date('2026-01-02T03:04:05.678Z');
+const ADA: Condition = { kind: 'compare', field: 'userName', op: 'eq', value: 'ada' };
+
+describe('the SQL of UsersRepository', () => {
+  let t: TestApp;
+  let repository: UsersRepository;
+  let db: Database;
+  beforeAll(async () => {
+    t = await startApp();
+    repository = t.app.get(UsersRepository);
+    db = t.app.get(Database);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** The statements `run` sends, through TypeORM's query runner or around it. */
+  async function statements(run: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = [];
+    const runner = t.dataSource.createQueryRunner();
+    const proto = Object.getPrototypeOf(runner) as { query: (...args: unknown[]) => Promise<unknown> };
+    await runner.release();
+    const original = proto.query;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const sql = String(args[0]);
+      // A transaction's own statements are not the method's.
+      if (!/^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b/i.test(sql)) seen.push(sql);
+      return original.apply(this, args);
+    };
+    fastReads.listener = (sql) => seen.push(sql);
+    try {
+      await run();
+    } finally {
+      proto.query = original;
+      fastReads.listener = undefined;
+    }
+    return seen;
+  }
+
+  it('matches src/queries/users.repository.<dialect>.sql', async () => {
+    const user = Object.assign(new User(), { id: USER, tenantId: TENANT });
+    const fifty = Array.from({ length: 50 }, (_, i) => Object.assign(new User(), { id: `00000000-0000-7000-8001-${String(i).padStart(12, '0')}`, tenantId: TENANT }));
+    const noFilter = {};
+    const everyFilter = {
+      name: 'Ad', email: 'ada@example.com', active: '1', deactivated: '1', admin: '1', planAdmin: '1',
+      externalId: 'x-1', group: GROUP, clientTag: 'vip', plan: PLAN,
+    } as const;
+    const cases: [string, () => Promise<unknown>][] = [
+      ['findOne(tenantId, "id", id)', () => repository.findOne(TENANT, 'id', USER)],
+      ['findOne(tenantId, "externalId", externalId)', () => repository.findOne(TENANT, 'externalId', 'x-1')],
+      ['findOne(tenantId, "email", email)', () => repository.findOne(TENANT, 'email', 'ada@example.com')],
+      ['findForUpdate(tenantId, "id", id), in a transaction', () => db.transaction((m) => repository.findForUpdate(TENANT, 'id', USER, m))],
+      ['findForUpdate(tenantId, "externalId", externalId), in a transaction', () => db.transaction((m) => repository.findForUpdate(TENANT, 'externalId', 'x-1', m))],
+      ['listPage(tenantId, the first page, by createdAt)', () => repository.listPage(TENANT, { filter: noFilter, sort: 'createdAt', offset: 0, limit: 50 })],
+      ['listPage(tenantId, after a cursor, by createdAt)', () => repository.listPage(TENANT, { filter: noFilter, sort: 'createdAt', after: { value: AT, id: USER }, offset: 0, limit: 50 })],
+      ['listPage(tenantId, after a cursor, by -lastLoginAt)', () => repository.listPage(TENANT, { filter: noFilter, sort: '-lastLoginAt', after: { value: AT, id: USER }, offset: 0, limit: 50 })],
+      ['listPage(tenantId, after a NULL, by lastLoginAt)', () => repository.listPage(TENANT, { filter: noFilter, sort: 'lastLoginAt', after: { value: null, id: USER }, offset: 0, limit: 50 })],
+      ['listPage(tenantId, every filter, by -name, at an offset)', () => repository.listPage(TENANT, { filter: everyFilter, sort: '-name', offset: 20, limit: 20 })],
+      ['countList(tenantId, no filter)', () => repository.countList(TENANT, noFilter)],
+      ['countList(tenantId, every filter)', () => repository.countList(TENANT, everyFilter)],
+      ['withChildRows(tenantId, 1 user)', () => repository.withChildRows(TENANT, [user])],
+      ['withChildRows(tenantId, 50 users)', () => repository.withChildRows(TENANT, fifty)],
+      ['search(tenantId, userName eq, by name)', () => repository.search(TENANT, { where: ADA, sort: { field: 'name', descending: false }, offset: 0, limit: 10 })],
+      ['count(tenantId, userName eq)', () => repository.count(TENANT, ADA)],
+    ];
+    const dialect = useMysql ? 'mysql' : 'sqlite';
+    const file = `src/queries/users.repository.${dialect}.sql`;
+    let text = [
+      `-- The SQL each UsersRepository method runs on ${useMysql ? 'MySQL/MariaDB' : 'SQLite'}, one block a call.`,
+      '-- Generated by test/repository-sql.spec.ts, which fails when a statement changes; regenerate with',
+      `--   UPDATE_SQL_SNAPSHOTS=1 ${useMysql ? 'npm run test:mysql' : 'npm test'} -- test/repository-sql.spec.ts`,
+      '',
+    ].join('\n');
+    for (const [name, run] of cases) {
+      const sql = await statements(run);
+      expect(sql.length).toBeGreaterThan(0);
+      text += `\n-- UsersRepository.${name}\n${sql.map((s) => `${s.trim()};`).join('\n')}\n`;
+    }
+    if (process.env.UPDATE_SQL_SNAPSHOTS === '1') writeFileSync(file, text);
+    if (!existsSync(file)) throw new Error(`${file} is missing: generate it with UPDATE_SQL_SNAPSHOTS=1`);
+    expect(text).toEqual(readFileSync(file, 'utf8'));
+  });
+});

@@ -113,10 +113,17 @@ export interface ServiceOptions {
   root?: string;
 }
 
+/**
+ * The build of the service a benchmark runs: this checkout's, or BENCH_SERVICE_ROOT's (a
+ * directory holding another build's bin/serve and dist/, e.g. main's copied into this
+ * checkout), to measure a baseline with the same benchmark.
+ */
+const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
+
 /** The service as it ships (bin/serve: dist/src/main.js), LOG_LEVEL=warn, login rate limit out of the way. */
 export function startService(options: ServiceOptions): Promise<Child> {
   return startChild('../src/main.js', {
-    launcher: options.root ? join(options.root, 'bin/serve') : fileURLToPath(new URL('../../bin/serve', import.meta.url)),
+    launcher: join(options.root ?? SERVICE_ROOT, 'bin/serve'),
     env: {
       DATABASE_URL: options.databaseUrl,
       ADMIN_API_KEY: ADMIN_KEY,

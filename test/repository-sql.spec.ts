@@ -83,6 +83,7 @@ describe('the SQL of UsersRepository', () => {
       ['withChildRows(tenantId, 50 users)', () => repository.withChildRows(TENANT, fifty)],
       ['search(tenantId, userName eq, by name)', () => repository.search(TENANT, { where: ADA, sort: { field: 'name', descending: false }, offset: 0, limit: 10 })],
       ['count(tenantId, userName eq)', () => repository.count(TENANT, ADA)],
+      ['findByUniqueKeys(tenantId, an email, an externalId, a username)', () => repository.findByUniqueKeys(TENANT, { emails: ['ada@example.com'], externalIds: ['x-1'], usernames: ['ada'] }, t.dataSource.manager)],
     ];
     const dialect = useMysql ? 'mysql' : 'sqlite';
     const file = `src/queries/users.repository.${dialect}.sql`;

@@ -7,11 +7,18 @@
  *   BENCH_BASELINE=<dir> node dist/bench/users-page.js
  *
  * BENCH_BASELINE names another build of the service (a directory holding its `bin/serve` and
- * `dist/`, e.g. main's, copied inside this checkout so that it resolves the same
- * node_modules). Both services then run on their own copy of the same seeded data, and are
- * measured in turn, baseline first, BENCH_ROUNDS times (default 3), so that the machine's
- * load weighs on both alike; the figure is the ratio of the medians. Each side's answer is
- * compared byte for byte first: a faster page that says something else fails the benchmark.
+ * `dist/`), e.g. main's, copied into `bench-baseline/` of this checkout (ignored by git and
+ * ESLint) so that it resolves the same node_modules:
+ *
+ *   git checkout <base> && npm run build && mkdir -p bench-baseline/bin && cp -r dist bench-baseline/ \
+ *     && cp bin/serve bench-baseline/bin/ && git checkout - && npm run build
+ *   BENCH_BASELINE=bench-baseline node dist/bench/users-page.js
+ *
+ * Both services then run on their own copy of the same seeded data, and are measured in turn,
+ * baseline first, BENCH_ROUNDS times (default 3), so that the machine's load weighs on both
+ * alike; the figures are the ratios of the medians, of requests per second and of the
+ * service's CPU time per request. The two answers are compared byte for byte first (but for
+ * the sealed next-page cursor): a faster page that says something else fails the benchmark.
  *
  * Environment: BENCH_PAGE_DURATION (seconds per measurement, default 5, after a 1 s warm-up),
  * BENCH_ROUNDS, BENCH_BASELINE, BENCH_CPU_PROF (a directory: the measured service runs with

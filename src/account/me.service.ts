@@ -6,7 +6,7 @@ import type { TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
 import { Database } from '../database/database.service.js';
 import { Tenant } from '../tenants/tenant.entity.js';
-import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from '../users/passwords.js';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
 import { LockoutService } from '../sessions/lockout.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -14,14 +14,6 @@ import { SessionsService } from '../sessions/sessions.service.js';
 export function userPrincipal(ctx: TenantContext): UserPrincipal {
   if (ctx.principal.kind !== 'user') throw new DomainError('forbidden', 'Only a user has a profile; the operator uses /api/v2/users');
   return ctx.principal;
-}
-
-/** A tenant's password policy: its minimum length, and the contract's maximum. */
-export async function checkPasswordPolicy(dataSource: DataSource, tenantId: string, password: string, field: string): Promise<void> {
-  const tenant = await dataSource.getRepository(Tenant).findOneByOrFail({ id: tenantId });
-  if (password.length < tenant.passwordMinLength || password.length > PASSWORD_MAX_LENGTH) {
-    throw DomainError.validation([{ field, message: `must be ${tenant.passwordMinLength} to ${PASSWORD_MAX_LENGTH} characters long` }]);
-  }
 }
 
 @Injectable()
@@ -55,7 +47,8 @@ export class MeService {
     );
     if (outcome === 'locked') throw await this.lockout.refusal(policy, user.id);
     if (outcome !== 'right') throw DomainError.validation([{ field: 'currentPassword', message: 'is not the current password' }]);
-    await checkPasswordPolicy(this.dataSource, ctx.tenantId, newPassword, 'newPassword');
+    const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: ctx.tenantId });
+    checkPasswordPolicy(newPassword, tenant.passwordMinLength, 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
       await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: () => 'version + 1', updatedAt: new Date() });

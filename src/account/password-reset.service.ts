@@ -6,12 +6,12 @@ import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { MailService } from '../mail/mail.service.js';
+import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
+import { checkPasswordPolicy, hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
 import { PasswordResetToken } from '../sessions/session.entities.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { checkPasswordPolicy } from './me.service.js';
 
 const TOKEN_TTL_MS = 3_600_000;
 
@@ -75,7 +75,8 @@ export class PasswordResetService {
     if (!row) throw invalid;
     const user = await this.dataSource.getRepository(User).findOneBy({ id: row.userId });
     if (!user || !user.active || !user.passwordResetAllowed) throw invalid;
-    await checkPasswordPolicy(this.dataSource, user.tenantId, newPassword, 'newPassword');
+    const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: user.tenantId });
+    checkPasswordPolicy(newPassword, tenant.passwordMinLength, 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
       const used = await manager.update(PasswordResetToken, { id: row.id, usedAt: IsNull() }, { usedAt: new Date() });

@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/errors.js';
@@ -24,7 +24,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly operatorKeys: OperatorKeyService,
     private readonly tenants: TenantsService,
-    @Optional() @Inject(BEARER_RESOLVER) private readonly bearer?: BearerResolver,
+    @Inject(BEARER_RESOLVER) private readonly bearer: BearerResolver,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -75,7 +75,7 @@ export class AuthGuard implements CanActivate {
     const authorization = header(request, 'authorization');
     if (authorization !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-      if (!match?.[1] || !this.bearer) throw new DomainError('invalid_credentials', 'The bearer credential is not valid');
+      if (!match?.[1]) throw new DomainError('invalid_credentials', 'The bearer credential is not valid');
       return this.bearer.resolve(match[1], request);
     }
     throw new DomainError('unauthenticated', 'Send X-Admin-Key or Authorization: Bearer');

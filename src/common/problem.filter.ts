@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger, Optional } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_FORMAT, type ErrorFormat } from './error-format.js';
 import { DomainError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from './errors.js';
@@ -71,7 +71,7 @@ function isUnavailable(error: unknown): boolean {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  constructor(@Optional() @Inject(ERROR_FORMAT) private readonly format?: ErrorFormat) {}
+  constructor(@Inject(ERROR_FORMAT) private readonly format: ErrorFormat) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -82,7 +82,7 @@ export class ProblemFilter implements ExceptionFilter {
       const err = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({ err: { type: err.name, message: err.message, stack: err.stack }, requestId: request.id }, 'request failed');
     }
-    if (this.format?.claims(request.url)) {
+    if (this.format.claims(request.url)) {
       const { status, contentType, body } = this.format.render({ ...problem, code: problem.code as ErrorCode });
       void reply
         .status(status)

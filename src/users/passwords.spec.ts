@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { hashFormat, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { DomainError } from '../common/errors.js';
+import { checkPasswordPolicy, hashFormat, hashPassword, needsRehash, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.js';
 
 interface Vector {
   format: string;
@@ -50,5 +51,23 @@ describe('password hashes of other systems', () => {
   ])('refuses %s', async (_what, hash) => {
     expect(hashFormat(hash)).toBeNull();
     await expect(verifyPassword(hash, 'hunter2')).resolves.toBe(false);
+  });
+});
+
+describe('password policy', () => {
+  it("accepts from the tenant's minimum to the contract's maximum, and names the field otherwise", () => {
+    expect(() => checkPasswordPolicy('a'.repeat(12), 12, 'password')).not.toThrow();
+    expect(() => checkPasswordPolicy('a'.repeat(PASSWORD_MAX_LENGTH), 12, 'password')).not.toThrow();
+    for (const length of [11, PASSWORD_MAX_LENGTH + 1]) {
+      let thrown: unknown;
+      try {
+        checkPasswordPolicy('a'.repeat(length), 12, 'newPassword');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DomainError);
+      expect((thrown as DomainError).status).toBe(422);
+      expect((thrown as DomainError).errors).toEqual([{ field: 'newPassword', message: `must be 12 to ${PASSWORD_MAX_LENGTH} characters long` }]);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import argon2 from 'argon2';
 import bcrypt from 'bcryptjs';
+import { DomainError } from '../common/errors.js';
 
 /** OWASP's minimum for argon2id: 19 MiB, two passes, one lane. Login verification reads them from the hash. */
 export const PASSWORD_HASH_PARAMS = {
@@ -12,6 +13,16 @@ export const PASSWORD_HASH_PARAMS = {
 } as const;
 
 export const PASSWORD_MAX_LENGTH = 256;
+
+/**
+ * The password policy, wherever a password is set (by an admin, an import, the user, a reset):
+ * at least the tenant's minimum length, at most the contract's maximum.
+ */
+export function checkPasswordPolicy(password: string, minLength: number, field: string): void {
+  if (password.length < minLength || password.length > PASSWORD_MAX_LENGTH) {
+    throw DomainError.validation([{ field, message: `must be ${minLength} to ${PASSWORD_MAX_LENGTH} characters long` }]);
+  }
+}
 
 export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, PASSWORD_HASH_PARAMS);

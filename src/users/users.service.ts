@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, In } from 'typeorm';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -19,7 +19,7 @@ import { EncryptionKey } from '../sessions/encryption-key.service.js';
 import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.js';
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
-import { hashPassword, PASSWORD_MAX_LENGTH } from './passwords.js';
+import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
 import { CREDENTIALS_REVOKER, type CredentialsRevoker } from './credentials-revoker.port.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
@@ -199,7 +199,7 @@ export class UsersService {
     private readonly mail: MailService,
     encryption: EncryptionKey,
     private readonly repository: UsersRepository,
-    @Optional() @Inject(CREDENTIALS_REVOKER) private readonly sessionRevoker?: CredentialsRevoker,
+    @Inject(CREDENTIALS_REVOKER) private readonly credentials: CredentialsRevoker,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'users list');
   }
@@ -400,7 +400,7 @@ export class UsersService {
     Object.assign(user, changes);
     await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
     // Setting the password ends the user's sessions, whoever sets it.
-    if (passwordHash !== undefined) await this.sessionRevoker?.endSessions(manager, user.id, 'password_changed');
+    if (passwordHash !== undefined) await this.credentials.endSessions(manager, user.id, 'password_changed');
     // `active` sent with a new value is the deactivate or reactivate action: the same
     // session effects and the same event (SCIM's `active: false` arrives here).
     const standing = changes.active !== undefined && changes.active !== wasActive ? (changes.active ? 'reactivate' : 'deactivate') : null;
@@ -490,7 +490,7 @@ export class UsersService {
    * refused while the user is inactive.
    */
   private async deactivated(manager: EntityManager, userId: string): Promise<void> {
-    await this.sessionRevoker?.endSessions(manager, userId, 'deactivated');
+    await this.credentials.endSessions(manager, userId, 'deactivated');
   }
 
   /** The columns an action changes, after doing its session side effects; null = none. */
@@ -508,7 +508,7 @@ export class UsersService {
       case 'require-password-reset':
         return { resetPassword: true };
       case 'reset-tfa':
-        await this.sessionRevoker?.resetTfa(manager, user.id);
+        await this.credentials.resetTfa(manager, user.id);
         return { resetTfa: true };
       case 'unlock':
         return { lockedUntil: null, failedLogins: 0 };
@@ -520,7 +520,7 @@ export class UsersService {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       await this.assertMayActOn(manager, ctx, user);
-      await this.sessionRevoker?.endSessions(manager, user.id, 'force_logout');
+      await this.credentials.endSessions(manager, user.id, 'force_logout');
       await this.audit.recordFor(manager, ctx, 'user.force_logged_out', { type: 'user', id: user.id });
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
     });
@@ -528,12 +528,10 @@ export class UsersService {
 
   /** A new API key, shown this once; the old one stops at once. */
   async resetApiKey(ctx: TenantContext, ref: UserRef): Promise<string> {
-    if (!this.sessionRevoker) throw new DomainError('conflict', 'API keys are not available');
-    const revoker = this.sessionRevoker;
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       await this.assertMayActOn(manager, ctx, user);
-      const key = await revoker.resetApiKey(manager, user);
+      const key = await this.credentials.resetApiKey(manager, user);
       await this.audit.recordFor(manager, ctx, 'user.api_key_reset', { type: 'user', id: user.id });
       return key;
     });
@@ -560,10 +558,7 @@ export class UsersService {
 
   async checkedHash(tenantId: string, password: string): Promise<string> {
     const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
-    const min = tenant?.passwordMinLength ?? 8;
-    if (password.length < min || password.length > PASSWORD_MAX_LENGTH) {
-      throw DomainError.validation([{ field: 'password', message: `must be ${min} to ${PASSWORD_MAX_LENGTH} characters long` }]);
-    }
+    checkPasswordPolicy(password, tenant?.passwordMinLength ?? 8, 'password');
     return hashPassword(password);
   }
 

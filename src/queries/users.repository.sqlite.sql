@@ -107,6 +107,39 @@ SELECT * FROM (SELECT u."id" AS "id", u."tenant_id" AS "tenant_id", u."external_
 -- UsersRepository.count(tenantId, userName eq)
 SELECT COUNT(*) AS n FROM users u WHERE u.tenant_id = ? AND (((u.tenant_id = ? AND u.username = ?) OR (u.tenant_id = ? AND u.username IS NULL AND u.email = ?)));
 
+-- UsersRepository.idByExternalId(tenantId, externalId)
+SELECT "User"."id" AS "User_id" FROM "users" "User" WHERE (("User"."tenant_id" = ?) AND ("User"."external_id" = ?)) LIMIT 1;
+
+-- UsersRepository.exists(tenantId, id)
+SELECT "User"."id" AS "User_id" FROM "users" "User" WHERE (("User"."tenant_id" = ?) AND ("User"."id" = ?)) LIMIT 1;
+
+-- UsersRepository.planAssignments(tenantId, userId)
+SELECT "UserPlan"."user_id" AS "UserPlan_user_id", "UserPlan"."plan_id" AS "UserPlan_plan_id", "UserPlan"."tenant_id" AS "UserPlan_tenant_id", "UserPlan"."valid_from" AS "UserPlan_valid_from", "UserPlan"."valid_to" AS "UserPlan_valid_to" FROM "user_plans" "UserPlan" WHERE (("UserPlan"."tenant_id" = ?) AND ("UserPlan"."user_id" = ?));
+
+-- UsersRepository.update(tenantId, userId, { version })
+UPDATE "users" SET "version" = 2 WHERE ("id" = ? AND "tenant_id" = ?);
+
+-- UsersRepository.remove(tenantId, userId)
+DELETE FROM "users" WHERE ("id" = ? AND "tenant_id" = ?);
+
+-- UsersRepository.replaceGroups(tenantId, userId, none, not new)
+DELETE FROM "user_groups" WHERE ("tenant_id" = ? AND "user_id" = ?);
+
+-- UsersRepository.replaceIpWhitelist(tenantId, userId, none, not new)
+DELETE FROM "user_ip_whitelist" WHERE ("tenant_id" = ? AND "user_id" = ?);
+
+-- UsersRepository.replaceClientTags(tenantId, userId, none, not new)
+DELETE FROM "user_client_tags" WHERE ("tenant_id" = ? AND "user_id" = ?);
+
+-- UsersRepository.replacePlans(tenantId, userId, none, not new)
+DELETE FROM "user_plans" WHERE ("tenant_id" = ? AND "user_id" = ?);
+
+-- UsersRepository.lockTenantRow(tenantId) (MySQL/MariaDB only; SQLite needs no lock)
+-- (no statement)
+
+-- UsersRepository.hasAnotherActiveAdmin(tenantId, userId)
+SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.admin = 1 AND u.active = 1 AND u.id <> ? LIMIT 1;
+
 -- UsersRepository.findByUniqueKeys(tenantId, an email, an externalId, a username)
 SELECT e."id" AS "id", e."tenant_id" AS "tenant_id", e."external_id" AS "external_id", e."name" AS "name", e."name_explicit" AS "name_explicit", e."first_name" AS "first_name", e."last_name" AS "last_name", e."username" AS "username", e."email" AS "email", e."phone" AS "phone", e."active" AS "active", e."admin" AS "admin", e."plan_admin" AS "plan_admin", e."tfa" AS "tfa", e."reset_password" AS "reset_password", e."reset_tfa" AS "reset_tfa", e."password_reset_allowed" AS "password_reset_allowed", e."can_view_masked_data" AS "can_view_masked_data", e."only_sees_readable" AS "only_sees_readable", e."sessions_limit" AS "sessions_limit", e."password_hash" AS "password_hash", e."imported_hash_digest" AS "imported_hash_digest", e."version" AS "version", e."last_login_at" AS "last_login_at", e."last_action_at" AS "last_action_at", e."locked_until" AS "locked_until", e."employee_number" AS "employee_number", e."cost_center" AS "cost_center", e."organization" AS "organization", e."division" AS "division", e."department" AS "department", e."manager_id" AS "manager_id", e."failed_logins" AS "failed_logins", e."created_at" AS "created_at", e."updated_at" AS "updated_at" FROM "users" e WHERE e.tenant_id = ? AND e.email IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 SELECT e."id" AS "id", e."tenant_id" AS "tenant_id", e."external_id" AS "external_id", e."name" AS "name", e."name_explicit" AS "name_explicit", e."first_name" AS "first_name", e."last_name" AS "last_name", e."username" AS "username", e."email" AS "email", e."phone" AS "phone", e."active" AS "active", e."admin" AS "admin", e."plan_admin" AS "plan_admin", e."tfa" AS "tfa", e."reset_password" AS "reset_password", e."reset_tfa" AS "reset_tfa", e."password_reset_allowed" AS "password_reset_allowed", e."can_view_masked_data" AS "can_view_masked_data", e."only_sees_readable" AS "only_sees_readable", e."sessions_limit" AS "sessions_limit", e."password_hash" AS "password_hash", e."imported_hash_digest" AS "imported_hash_digest", e."version" AS "version", e."last_login_at" AS "last_login_at", e."last_action_at" AS "last_action_at", e."locked_until" AS "locked_until", e."employee_number" AS "employee_number", e."cost_center" AS "cost_center", e."organization" AS "organization", e."division" AS "division", e."department" AS "department", e."manager_id" AS "manager_id", e."failed_logins" AS "failed_logins", e."created_at" AS "created_at", e."updated_at" AS "updated_at" FROM "users" e WHERE e.tenant_id = ? AND e.external_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);

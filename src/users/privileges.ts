@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors.js';
-import { Tenant } from '../tenants/tenant.entity.js';
-import { User } from './user.entity.js';
+import type { User } from './user.entity.js';
+import { hasAnotherActiveAdmin, lockTenantRow } from './users.repository.js';
 
 /**
  * Serialises the changes that can take a tenant's last admin away (demotion, deactivation,
@@ -9,9 +9,8 @@ import { User } from './user.entity.js';
  * demoting each other run one after the other and the second sees the first's change.
  * SQLite runs one transaction at a time, so only MySQL/MariaDB needs the lock.
  */
-export async function lockTenantAdmins(manager: EntityManager, tenantId: string): Promise<void> {
-  if (manager.connection.options.type === 'better-sqlite3') return;
-  await manager.createQueryBuilder(Tenant, 't').select('t.id').where('t.id = :tenantId', { tenantId }).setLock('pessimistic_write').getRawOne();
+export function lockTenantAdmins(manager: EntityManager, tenantId: string): Promise<void> {
+  return lockTenantRow(tenantId, manager);
 }
 
 /**
@@ -22,14 +21,6 @@ export async function lockTenantAdmins(manager: EntityManager, tenantId: string)
 export async function assertKeepsAnAdmin(manager: EntityManager, user: User, change: { admin?: boolean; active?: boolean; deleted?: boolean }): Promise<void> {
   if (!user.admin || !user.active) return;
   if (change.admin !== false && change.active !== false && change.deleted !== true) return;
-  const qb = manager
-    .createQueryBuilder(User, 'u')
-    .select('u.id')
-    .where('u.tenant_id = :tenantId', { tenantId: user.tenantId })
-    .andWhere('u.admin = 1 AND u.active = 1')
-    .andWhere('u.id <> :id', { id: user.id })
-    .limit(1);
-  if (manager.connection.options.type !== 'better-sqlite3') qb.setLock('pessimistic_read');
-  const other = await qb.getRawOne();
+  const other = await hasAnotherActiveAdmin(user.tenantId, user.id, manager);
   if (!other) throw new DomainError('last_admin', 'This is the last active admin of the tenant; make another admin first');
 }

@@ -325,6 +325,26 @@ function userFromJson(manager: EntityManager, metadata: EntityMetadata, values: 
 /** `a.localeCompare(b)` (the default locale's collation, as ECMA-402 defines it), without building a collator per call. */
 const byLocale = new Intl.Collator().compare;
 
+/**
+ * Takes the tenant's row lock (FOR UPDATE) in the caller's transaction: what serialises the
+ * changes that can take a tenant's last admin away (see privileges.ts). SQLite runs one
+ * transaction at a time, so only MySQL/MariaDB needs it.
+ */
+export async function lockTenantRow(tenantId: string, manager: EntityManager): Promise<void> {
+  if (manager.connection.options.type === 'better-sqlite3') return;
+  await manager.query('SELECT t.id FROM tenants t WHERE t.id = ? FOR UPDATE', [tenantId]);
+}
+
+/**
+ * Whether the tenant has an active admin other than `userId`: on MySQL/MariaDB a locking read
+ * (LOCK IN SHARE MODE), so it sees every committed change whatever the transaction read before.
+ */
+export async function hasAnotherActiveAdmin(tenantId: string, userId: string, manager: EntityManager): Promise<boolean> {
+  const lock = manager.connection.options.type === 'better-sqlite3' ? '' : ' LOCK IN SHARE MODE';
+  const rows = (await manager.query(`SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.admin = 1 AND u.active = 1 AND u.id <> ? LIMIT 1${lock}`, [tenantId, userId])) as unknown[];
+  return rows.length > 0;
+}
+
 /** Fields a page may be sorted by; ties go by creation, then id. */
 export const USER_SORT_FIELDS = ['id', 'externalId', 'userName', 'email', 'name', 'firstName', 'lastName', 'createdAt', 'updatedAt', 'employeeNumber', 'department'] as const;
 
@@ -465,6 +485,62 @@ export class UsersRepository {
   /** The users with their groups, allow-list, client tags, plans and TFA enrolment, in one statement. */
   withChildRows(tenantId: string, users: User[], manager: EntityManager = this.dataSource.manager): Promise<UserWithRelations[]> {
     return loadRelations(manager, tenantId, users);
+  }
+
+  /** The id of the tenant's user with this externalId, or null. */
+  async idByExternalId(tenantId: string, externalId: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
+    const found = await manager.findOne(User, { select: { id: true }, where: { tenantId, externalId } });
+    return found?.id ?? null;
+  }
+
+  /** Whether the tenant has a user with this id. */
+  async exists(tenantId: string, userId: string, manager: EntityManager): Promise<boolean> {
+    return (await manager.findOne(User, { select: { id: true }, where: { tenantId, id: userId } })) !== null;
+  }
+
+  /** A new user of the tenant. */
+  async insert(tenantId: string, user: User, manager: EntityManager): Promise<void> {
+    if (user.tenantId !== tenantId) throw new Error('a user of another tenant in an insert');
+    await manager.insert(User, user);
+  }
+
+  /** Changes to one user of the tenant. */
+  async update(tenantId: string, userId: string, changes: Partial<User>, manager: EntityManager): Promise<void> {
+    await manager.update(User, { id: userId, tenantId }, changes);
+  }
+
+  /** Erases one user of the tenant; the rows hanging off it cascade. */
+  async remove(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.delete(User, { id: userId, tenantId });
+  }
+
+  /** The user's groups become these; `isNew`: it has none yet. */
+  async replaceGroups(tenantId: string, userId: string, groupIds: string[], manager: EntityManager, isNew: boolean): Promise<void> {
+    if (!isNew) await manager.delete(UserGroup, { tenantId, userId });
+    if (groupIds.length) await manager.insert(UserGroup, groupIds.map((groupId) => ({ userId, groupId, tenantId })));
+  }
+
+  /** The user's allow-list becomes these entries, in this order. */
+  async replaceIpWhitelist(tenantId: string, userId: string, entries: string[], manager: EntityManager, isNew: boolean): Promise<void> {
+    if (!isNew) await manager.delete(UserIpWhitelistEntry, { tenantId, userId });
+    if (entries.length) await manager.insert(UserIpWhitelistEntry, entries.map((entry, position) => ({ userId, tenantId, position, entry })));
+  }
+
+  /** The user's client tags become these (distinct), in this order. */
+  async replaceClientTags(tenantId: string, userId: string, tags: string[], manager: EntityManager, isNew: boolean): Promise<void> {
+    if (!isNew) await manager.delete(UserClientTag, { tenantId, userId });
+    if (tags.length) await manager.insert(UserClientTag, tags.map((tag, position) => ({ userId, tenantId, tag, position })));
+  }
+
+  /** The user's plan assignments as stored. */
+  planAssignments(tenantId: string, userId: string, manager: EntityManager): Promise<UserPlan[]> {
+    return manager.find(UserPlan, { where: { tenantId, userId } });
+  }
+
+  /** The user's plan assignments become these. */
+  async replacePlans(tenantId: string, userId: string, rows: Pick<UserPlan, 'planId' | 'validFrom' | 'validTo'>[], manager: EntityManager, isNew: boolean): Promise<void> {
+    if (!isNew) await manager.delete(UserPlan, { tenantId, userId });
+    if (rows.length) await manager.insert(UserPlan, rows.map((row) => ({ ...row, userId, tenantId })));
   }
 
   /** The WHERE clause (after `WHERE`) and its parameters, the tenant first. */

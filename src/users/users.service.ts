@@ -22,7 +22,6 @@ import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
 import { CREDENTIALS_REVOKER, type CredentialsRevoker } from './credentials-revoker.port.js';
-import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
 import { UsersRepository, type UserSearch } from './users.repository.js';
 import { comparedFields } from '../database/condition.js';
@@ -279,7 +278,7 @@ export class UsersService {
     const now = new Date();
     const user = this.newUserRow(ctx, input, passwordHash, importedHashDigest, now);
     await this.checkNewUser(manager, ctx, user, input, groups);
-    await manager.insert(User, user);
+    await this.repository.insert(ctx.tenantId, user, manager);
     await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, true);
     await this.audit.recordFor(manager, ctx, 'user.created', { type: 'user', id: user.id });
     return user;
@@ -396,7 +395,7 @@ export class UsersService {
     if (passwordHash !== undefined) changes.passwordHash = passwordHash;
     if (importedHashDigest !== undefined) changes.importedHashDigest = importedHashDigest;
     if (changes.managerId !== undefined) await this.requireManager(manager, ctx.tenantId, user.id, changes.managerId);
-    await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
+    await this.repository.update(ctx.tenantId, user.id, changes, manager);
     Object.assign(user, changes);
     await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
     // Setting the password ends the user's sessions, whoever sets it.
@@ -448,8 +447,9 @@ export class UsersService {
     throw new DomainError('conflict', 'The user changed concurrently; retry the request');
   }
 
-  private externalIdExists(tenantId: string, externalId: string): Promise<{ id: string } | null> {
-    return this.dataSource.getRepository(User).findOne({ select: { id: true }, where: { tenantId, externalId } });
+  private async externalIdExists(tenantId: string, externalId: string): Promise<{ id: string } | null> {
+    const id = await this.repository.idByExternalId(tenantId, externalId);
+    return id === null ? null : { id };
   }
 
   /** Erases the user; its sessions, key, groups, plans, tags and allow-list cascade. The audit event keeps only the id. */
@@ -460,7 +460,7 @@ export class UsersService {
       checkVersion(ifMatch, user.version);
       await this.assertMayActOn(manager, ctx, user);
       await assertKeepsAnAdmin(manager, user, { deleted: true });
-      await manager.delete(User, { id: user.id, tenantId: ctx.tenantId });
+      await this.repository.remove(ctx.tenantId, user.id, manager);
       await this.audit.recordFor(manager, ctx, 'user.deleted', { type: 'user', id: user.id });
     });
   }
@@ -474,7 +474,7 @@ export class UsersService {
       if (changes) {
         await assertKeepsAnAdmin(manager, user, changes);
         Object.assign(changes, { version: user.version + 1, updatedAt: new Date() });
-        await manager.update(User, { id: user.id, tenantId: ctx.tenantId }, changes);
+        await this.repository.update(ctx.tenantId, user.id, changes, manager);
         Object.assign(user, changes);
       }
       if (changes || !STATE_ACTIONS.has(action)) {
@@ -612,20 +612,9 @@ export class UsersService {
     now: Date,
     isNew: boolean,
   ): Promise<void> {
-    if (groups !== undefined) {
-      if (!isNew) await manager.delete(UserGroup, { tenantId, userId });
-      if (groups.length) await manager.insert(UserGroup, groups.map((group) => ({ userId, groupId: group.id, tenantId })));
-    }
-    if (input.ipWhitelist !== undefined) {
-      if (!isNew) await manager.delete(UserIpWhitelistEntry, { tenantId, userId });
-      const entries = input.ipWhitelist.map((entry, position) => ({ userId, tenantId, position, entry }));
-      if (entries.length) await manager.insert(UserIpWhitelistEntry, entries);
-    }
-    if (input.clientTags !== undefined) {
-      if (!isNew) await manager.delete(UserClientTag, { tenantId, userId });
-      const tags = unique(input.clientTags).map((tag, position) => ({ userId, tenantId, tag, position }));
-      if (tags.length) await manager.insert(UserClientTag, tags);
-    }
+    if (groups !== undefined) await this.repository.replaceGroups(tenantId, userId, groups.map((group) => group.id), manager, isNew);
+    if (input.ipWhitelist !== undefined) await this.repository.replaceIpWhitelist(tenantId, userId, input.ipWhitelist, manager, isNew);
+    if (input.clientTags !== undefined) await this.repository.replaceClientTags(tenantId, userId, unique(input.clientTags), manager, isNew);
     if (input.plans !== undefined) await this.replacePlans(manager, tenantId, userId, input.plans, now, isNew);
   }
 
@@ -647,11 +636,10 @@ export class UsersService {
       if (!known.has(plan.planId)) errors.push({ field: `plans[${index}].planId`, message: 'no plan with this id in the tenant' });
     });
     if (errors.length) throw DomainError.validation(errors);
-    const previous = isNew ? [] : await manager.find(UserPlan, { where: { tenantId, userId } });
+    const previous = isNew ? [] : await this.repository.planAssignments(tenantId, userId, manager);
     const since = new Map(previous.map((p) => [p.planId, p.validFrom]));
-    if (!isNew) await manager.delete(UserPlan, { tenantId, userId });
-    const rows = [...wanted].map(([planId, validTo]) => ({ userId, planId, tenantId, validFrom: since.get(planId) ?? now, validTo }));
-    if (rows.length) await manager.insert(UserPlan, rows);
+    const rows = [...wanted].map(([planId, validTo]) => ({ planId, validFrom: since.get(planId) ?? now, validTo }));
+    await this.repository.replacePlans(tenantId, userId, rows, manager, isNew);
   }
 
   /** A manager is another user of the same tenant. */
@@ -659,8 +647,7 @@ export class UsersService {
     if (managerId === null) return;
     const field = 'enterprise.managerId';
     if (managerId === userId) throw DomainError.validation([{ field, message: 'a user cannot be its own manager' }]);
-    const found = await manager.findOne(User, { select: { id: true }, where: { tenantId, id: managerId } });
-    if (!found) throw DomainError.validation([{ field, message: 'no user with this id in the tenant' }]);
+    if (!(await this.repository.exists(tenantId, managerId, manager))) throw DomainError.validation([{ field, message: 'no user with this id in the tenant' }]);
   }
 
   private async findUser(manager: EntityManager, tenantId: string, ref: UserRef, forUpdate: boolean): Promise<User> {

@@ -28,7 +28,8 @@ describe('the SQL of UsersRepository', () => {
   let repository: UsersRepository;
   let db: Database;
   beforeAll(async () => {
-    t = await startApp();
+    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
+    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
     repository = t.app.get(UsersRepository);
     db = t.app.get(Database);
   });

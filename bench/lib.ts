@@ -27,7 +27,7 @@ export const JSON_HEADERS = { 'content-type': 'application/json' };
  * Fixed, so that a database a benchmark keeps between runs (users-list) can still decrypt the
  * signing key it stored the first time.
  */
-const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 /** The exit code of a benchmark that failed to measure (a missed target exits 1). */
 export const CRASHED = 2;
 

@@ -30,9 +30,9 @@
  * BENCH_RESULTS_JSON (see lib.ts).
  */
 import { createConnection, createPool, type RowDataPacket } from 'mysql2/promise';
-import { encodeCursor } from '../src/common/cursor.js';
+import { CursorSeal } from '../src/common/cursor.js';
 import {
-  DURATION, MYSQL_SERVER, OPERATOR, POINT_SELECT, WARMUP_SECONDS, baselineFigure, boundedFigure, measureLoop, rate,
+  DURATION, ENCRYPTION_KEY, MYSQL_SERVER, OPERATOR, POINT_SELECT, WARMUP_SECONDS, baselineFigure, boundedFigure, measureLoop, rate,
   runBench, startService, type Child, type Report
 } from './lib.js';
 import { DB, DB_URL, isSeeded, mysqlDate, SCALE, seed, target, TENANT_SIZES } from './users-seed.js';
@@ -69,7 +69,8 @@ async function main(report: Report): Promise<void> {
     const conn = await createConnection({ uri: DB_URL, timezone: 'Z' });
     const big = await target(conn);
     const headers = { ...OPERATOR, 'x-tenant-id': big.tenantId };
-    const deepCursor = encodeCursor([big.middle.createdAt.toISOString(), big.middle.id]);
+    // The list's cursors are sealed with the service's key (the one startService gives it), as the service seals them.
+    const deepCursor = new CursorSeal(Buffer.from(ENCRYPTION_KEY, 'base64'), 'users list').seal(['createdAt', big.middle.createdAt.toISOString(), big.middle.id]);
     const urls = {
       first: `${server.base}/api/v2/users?limit=50`,
       deep: `${server.base}/api/v2/users?limit=50&after=${deepCursor}`,

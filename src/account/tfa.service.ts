@@ -6,7 +6,7 @@ import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { User } from '../users/user.entity.js';
-import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { LockoutService } from '../sessions/lockout.service.js';
 import { SecondFactorService } from '../sessions/second-factor.service.js';
 import { RecoveryCode, UserTfa } from '../sessions/session.entities.js';

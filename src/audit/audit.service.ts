@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { RequestContext } from '../auth/request-context.js';
 import { CursorSeal } from '../common/cursor.js';
 import { isUuid, newId } from '../common/ids.js';
-import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import { currentActionName, type AuditAction } from './audit-actions.js';
 import { AuditEvent } from './audit-event.entity.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
 import { decrypt, hmacHex } from '../common/crypto.js';
-import { EncryptionKey } from './encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { RecoveryCode, UserTfa } from './session.entities.js';
 import { matchingStep } from './totp.js';
 

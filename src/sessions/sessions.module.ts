@@ -9,7 +9,6 @@ import { AuthService } from './auth.service.js';
 import { AuthStateService } from './auth-state.service.js';
 import { SessionBearerResolver } from './bearer-resolver.js';
 import { SessionCredentialsRevoker } from './credentials-revoker.js';
-import { EncryptionKey } from './encryption-key.service.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { LockoutService } from './lockout.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
@@ -29,7 +28,6 @@ import { UserSessionsController } from './user-sessions.controller.js';
   imports: [PassportModule, TenantsModule, UsersModule],
   controllers: [AuthController, JwksController, UserSessionsController],
   providers: [
-    EncryptionKey,
     SigningKeysService,
     JwtStrategy,
     AuthStateService,
@@ -42,6 +40,6 @@ import { UserSessionsController } from './user-sessions.controller.js';
     { provide: BEARER_RESOLVER, useClass: SessionBearerResolver },
     { provide: CREDENTIALS_REVOKER, useClass: SessionCredentialsRevoker },
   ],
-  exports: [BEARER_RESOLVER, CREDENTIALS_REVOKER, EncryptionKey, SessionsService, SecondFactorService, LockoutService, LoginRateLimiter],
+  exports: [BEARER_RESOLVER, CREDENTIALS_REVOKER, SessionsService, SecondFactorService, LockoutService, LoginRateLimiter],
 })
 export class SessionsModule {}

@@ -8,7 +8,7 @@ import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import type { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
-import { EncryptionKey } from './encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { ApiKey, Session } from './session.entities.js';
 import { SessionsRepository } from './sessions.repository.js';
 

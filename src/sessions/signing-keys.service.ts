@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
 import { decrypt, encrypt, sha256Hex } from '../common/crypto.js';
 import { newId } from '../common/ids.js';
-import { EncryptionKey } from './encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { SigningKey } from './session.entities.js';
 
 export const JWT_ALGORITHM = 'ES256';

@@ -15,7 +15,7 @@ import { Group } from '../groups/group.entity.js';
 import { MailService } from '../mail/mail.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
-import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.js';
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';

@@ -10,7 +10,7 @@ import { isUuid, newId } from '../common/ids.js';
 import { pageById } from '../common/pagination.js';
 import { AppConfig } from '../config/app-config.js';
 import { Database } from '../database/database.service.js';
-import { EncryptionKey } from '../sessions/encryption-key.service.js';
+import { EncryptionKey } from '../config/encryption-key.service.js';
 import type { CreateWebhookDto, DeliveriesQuery, UpdateWebhookDto } from './dto/webhook.dto.js';
 import { parseEventPatterns } from './webhook-events.js';
 import { freshAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';

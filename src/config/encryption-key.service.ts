@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AppConfig } from '../config/app-config.js';
+import { AppConfig } from './app-config.js';
 
 /**
  * The key that encrypts secrets at rest (signing keys, TOTP secrets). ENCRYPTION_KEY when

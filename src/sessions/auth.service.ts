@@ -11,7 +11,7 @@ import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
 import { LoginFactsRepository } from '../users/login-facts.repository.js';
-import { readUser } from '../users/user-rows.js';
+import { readUser } from '../users/users.repository.js';
 import { User } from '../users/user.entity.js';
 import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
 import type { Client } from './client.js';

@@ -20,10 +20,6 @@ SELECT 'w', w.entry, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   FROM sessions c
   JOIN user_ip_whitelist w ON w.user_id = c.user_id AND +w.tenant_id = c.tenant_id
  WHERE c.id = ? AND c.user_id = ? AND c.tenant_id = ? AND c.ended_at IS NULL AND c.expires_at > ?;
-SELECT `d`.`id` AS `id` FROM `webhook_deliveries` `d` WHERE `d`.`status` = ? AND `d`.`next_attempt_at` <= ? AND (`d`.`lease_until` IS NULL OR `d`.`lease_until` < ?) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = `d`.`endpoint_id` AND p.ordering_key = `d`.`ordering_key` AND p.status = 'pending' AND p.id < `d`.`id`) ORDER BY `d`.`next_attempt_at` ASC LIMIT 100 FOR UPDATE SKIP LOCKED;
-COMMIT;
-SELECT `d`.`id` AS `id` FROM `webhook_deliveries` `d` WHERE `d`.`status` = ? AND `d`.`next_attempt_at` <= ? AND (`d`.`lease_until` IS NULL OR `d`.`lease_until` < ?) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = `d`.`endpoint_id` AND p.ordering_key = `d`.`ordering_key` AND p.status = 'pending' AND p.id < `d`.`id`) ORDER BY `d`.`next_attempt_at` ASC LIMIT 100 FOR UPDATE SKIP LOCKED;
-COMMIT;
 
 -- SessionsRepository.apiKeyState(keyHash)
 SELECT 's' AS kind, NULL AS value, u.id, u.tenant_id, u.active, u.admin, u.plan_admin, u.can_view_masked_data, u.tfa, u.reset_tfa, u.reset_password, t.active AS tenant_active, f.confirmed AS tfa_confirmed

@@ -5,16 +5,9 @@ import type { Restriction } from '../auth/principal.js';
 import { type CredentialFacts, SessionsRepository } from './sessions.repository.js';
 
 /** What every authenticated request needs to know about its user, read fresh each time. */
-export interface UserAuthState {
-  userId: string;
-  tenantId: string;
-  userActive: boolean;
-  tenantActive: boolean;
-  admin: boolean;
-  planAdmin: boolean;
-  canViewMaskedData: boolean;
+export interface UserAuthState
+  extends Pick<CredentialFacts, 'userId' | 'tenantId' | 'userActive' | 'tenantActive' | 'admin' | 'planAdmin' | 'canViewMaskedData' | 'ipWhitelist'> {
   permissions: Set<Permission>;
-  ipWhitelist: string[];
   restrictedTo: Restriction[];
 }
 

@@ -156,7 +156,10 @@ describe('console journeys', () => {
 
     await page.getByRole('button', { name: 'Reload' }).click();
     await page.getByTestId('conflict').waitFor({ state: 'detached' });
-    expect(await page.getByLabel('Username').inputValue()).toBe('zoe.elsewhere');
+    // The banner goes at the click; the form shows the other save once the refetch is back.
+    const username = page.getByLabel('Username');
+    for (const deadline = Date.now() + 10_000; (await username.inputValue()) !== 'zoe.elsewhere' && Date.now() < deadline; ) await page.waitForTimeout(50);
+    expect(await username.inputValue()).toBe('zoe.elsewhere');
     await page.getByLabel('Last name').fill('Target-Console');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText(/^Saved \(version \d+\)\.$/).waitFor();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { readRows } from '../database/fast-query.js';
 import { UserPlan } from './user-relations.entity.js';
+import { todayUtc } from '../common/dates.js';
 
 /**
  * What a login needs to know of a user besides its row, in one read: its allow-list, whether
@@ -22,11 +23,6 @@ export interface LoginFacts {
   tfaConfirmed: boolean;
   /** Session limits of the plans valid now (null: that plan sets none). */
   planLimits: (number | null)[];
-}
-
-/** Today's date in UTC as YYYY-MM-DD, for plan validity. */
-export function todayUtc(now = new Date()): string {
-  return now.toISOString().slice(0, 10);
 }
 
 /** The user tables' side of a login: one statement, the tenant first. */

@@ -4,6 +4,7 @@ import { effectivePermissions } from '../../auth/permissions.js';
 import { maskEmail, maskIpEntry, maskPhone } from '../../common/masking.js';
 import type { Group } from '../../groups/group.entity.js';
 import type { User } from '../user.entity.js';
+import { todayUtc } from '../../common/dates.js';
 
 /** A user with the rows hanging off it, as the service loads it for a response. */
 export interface UserWithRelations {
@@ -90,10 +91,6 @@ export function seesUnmasked(viewer: Principal, user: Pick<User, 'id'>): boolean
 }
 
 /** Today's date in UTC as YYYY-MM-DD. */
-function todayUtc(now: Date): string {
-  return now.toISOString().slice(0, 10);
-}
-
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
 /** The one place a user becomes a response: secrets never leave, masking is applied here. */

@@ -47,32 +47,38 @@ export class WebhookOutbox {
   }
 
   /**
-   * Many events of one tenant (an import's users): the tenant's endpoints are read once, and
-   * only when one of them listens to one of the events is each queued as enqueue() queues it.
+   * Many events of one tenant (an import's users): the tenant's endpoints are read once for
+   * them all, and each event is queued as enqueue() queues it.
    */
   async enqueueMany(manager: EntityManager, tenantId: string, events: OutboxEvent[]): Promise<void> {
     if (!events.length) return;
-    const endpoints = await manager
+    const endpoints = await this.activeEndpoints(manager, tenantId);
+    if (!endpoints.length) return;
+    for (const event of events) {
+      // The endpoints are this tenant's: an event of another would be sent to them.
+      if (event.tenantId !== tenantId) throw new Error(`enqueueMany: an event of tenant ${event.tenantId} among tenant ${tenantId}'s`);
+      await this.queue(manager, event, endpoints);
+    }
+  }
+
+  async enqueue(manager: EntityManager, event: OutboxEvent): Promise<void> {
+    if (event.tenantId === null) return;
+    await this.queue(manager, event, await this.activeEndpoints(manager, event.tenantId));
+  }
+
+  private activeEndpoints(manager: EntityManager, tenantId: string): Promise<Pick<WebhookEndpoint, 'id' | 'events'>[]> {
+    return manager
       .getRepository(WebhookEndpoint)
       .createQueryBuilder('w')
       .select(['w.id', 'w.events'])
       .where('w.tenant_id = :tenantId', { tenantId })
       .andWhere('w.active = :active', { active: true })
       .getMany();
-    const actions = new Set(events.map((event) => event.action));
-    if (!endpoints.some((endpoint) => [...actions].some((action) => matchesEvent(endpoint.events, action)))) return;
-    for (const event of events) await this.enqueue(manager, event);
   }
 
-  async enqueue(manager: EntityManager, event: OutboxEvent): Promise<void> {
+  /** Queues one delivery of the event for each of the endpoints that listens to it. */
+  private async queue(manager: EntityManager, event: OutboxEvent, endpoints: Pick<WebhookEndpoint, 'id' | 'events'>[]): Promise<void> {
     if (event.tenantId === null) return;
-    const endpoints = await manager
-      .getRepository(WebhookEndpoint)
-      .createQueryBuilder('w')
-      .select(['w.id', 'w.events'])
-      .where('w.tenant_id = :tenantId', { tenantId: event.tenantId })
-      .andWhere('w.active = :active', { active: true })
-      .getMany();
     const matching = endpoints.filter((endpoint) => matchesEvent(endpoint.events, event.action));
     if (matching.length === 0) return;
     const payload: WebhookPayload = {

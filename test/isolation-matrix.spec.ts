@@ -213,6 +213,35 @@ describe('isolation matrix', () => {
     expect(target.body).toMatchObject({ admin: true, active: true, tfa: true, ipWhitelist: ['192.0.2.1'] });
   });
 
+  it("lets only the operator import with another tenant's credentials (credentialsFrom), and writes nothing for anyone else", async () => {
+    const failures: string[] = [];
+    const users = await t.dataSource.query('SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', [f.tenant.id]);
+    const body = `${JSON.stringify({ id: f.target.id, email: uniqueEmail('credentials-from') })}\n`;
+    for (const caller of callers) {
+      if (caller.kind === 'operator') continue;
+      const { headers, as } = await credential(caller);
+      // Each names the other tenant: this one's from tenant B, B's admin this one.
+      const source = caller.kind === 'foreign-admin' ? f.tenant.slug : tenantB.id;
+      const res = await t.call('POST', `/api/v2/users/import?credentialsFrom=${source}`, {
+        as,
+        headers: { ...headers, 'content-type': 'application/x-ndjson' },
+        rawBody: body,
+      });
+      const expected = caller.kind === 'none' || caller.kind === 'forged' ? 401 : 403;
+      if (res.status !== expected) failures.push(`${describeCaller(caller)} -> ${res.status}: expected ${expected}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await t.dataSource.query('SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', [f.tenant.id])).toEqual(users);
+    const operator = await t.call('POST', `/api/v2/users/import?credentialsFrom=${tenantB.id}&dryRun=true`, {
+      tenant: f.tenant.id,
+      headers: { 'content-type': 'application/x-ndjson' },
+      rawBody: body,
+    });
+    // The operator may: the record's id is no user of tenant B, so it is an error line.
+    expect(operator.status).toBe(200);
+    expect(JSON.parse(operator.text.split('\n')[0]!)).toMatchObject({ line: 1, status: 'error', error: { errors: [{ field: 'id' }] } });
+  });
+
   it('answers 404 to another tenant naming this tenant in X-Tenant-Id', async () => {
     const foreign = callers.find((c) => c.kind === 'foreign-admin')!;
     const { as } = await credential(foreign);

@@ -68,7 +68,7 @@ export class AuditService {
       actor: AuditActor;
       ip: string | null;
       requestId: string | null;
-      details?: Record<string, number>;
+      details?: Record<string, number | string>;
     },
   ): Promise<void> {
     const id = newId();
@@ -124,7 +124,7 @@ export class AuditService {
     action: AuditAction,
     target: AuditTarget,
     tenantId = context.tenantId,
-    details?: Record<string, number>,
+    details?: Record<string, number | string>,
   ): Promise<void> {
     return this.record(manager, {
       tenantId,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MailModule } from '../mail/mail.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
 import { UsersExportService } from './import/users-export.service.js';
 import { UsersImportService } from './import/users-import.service.js';
 import { UsersTransferController } from './import/users-transfer.controller.js';
@@ -9,7 +10,7 @@ import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [MailModule],
+  imports: [MailModule, TenantsModule],
   controllers: [UsersTransferController, UsersController],
   providers: [UsersService, UsersRepository, LoginFactsRepository, UsersImportService, UsersExportService],
   exports: [UsersService, UsersRepository, LoginFactsRepository],

@@ -7,6 +7,8 @@ import type { UserWithRelations } from './dto/user-response.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
 import { User } from './user.entity.js';
+import { newId } from '../common/ids.js';
+import { RecoveryCode, UserTfa } from '../sessions/session.entities.js';
 
 /*
  * Reading users for responses is the service's hot path (a list page is 50..200 users), so it
@@ -22,6 +24,19 @@ import { User } from './user.entity.js';
  */
 
 type Row = Record<string, unknown>;
+
+/** A confirmed TOTP enrolment as stored: the sealed secret, its last step, the unused recovery codes' HMACs. */
+export interface SourceSecondFactor {
+  secretEncrypted: string;
+  lastStep: number;
+  recoveryCodeHashes: string[];
+}
+
+/** A user's credentials as an import with credentialsFrom copies them (API.md section 12). */
+export interface SourceCredentials {
+  passwordHash: string | null;
+  secondFactor: SourceSecondFactor | null;
+}
 
 /** The order of a list page: the column, whether it may be NULL, and the index (tenant_id, column, id) that serves it. */
 const LIST_SORTS: Record<string, { column: string; index: string; nullable: boolean }> = {
@@ -647,6 +662,63 @@ export class UsersRepository {
       }
     }
     return [...found.values()];
+  }
+
+  /**
+   * What an import with `credentialsFrom` takes from users of another tenant of this service,
+   * by their ids: the password hash, a confirmed TOTP enrolment (its secret as stored, sealed
+   * with the service's key, which is the same for every tenant) and the unused recovery codes
+   * (HMACs under that key). Every row is read with the source tenant in its condition; an id
+   * of another tenant is simply not found. Never leaves the service.
+   */
+  async sourceCredentials(tenantId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, SourceCredentials>> {
+    const found = new Map<string, SourceCredentials>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const part = ids.slice(start, start + 500);
+      const padded = [...part, ...Array.from({ length: Math.ceil(part.length / 100) * 100 - part.length }, () => part[0]!)];
+      const list = padded.map(() => '?').join(', ');
+      const users = await readRows<{ id: string; password_hash: string | null; secret_encrypted: string | null; last_step: number | string | null }>(
+        manager,
+        `SELECT u.id AS id, u.password_hash AS password_hash, f.secret_encrypted AS secret_encrypted, f.last_step AS last_step
+           FROM users u LEFT JOIN user_tfa f ON f.user_id = u.id AND f.tenant_id = u.tenant_id AND f.confirmed = 1
+          WHERE u.tenant_id = ? AND u.id IN (${list})`,
+        [tenantId, ...padded],
+      );
+      for (const row of users) {
+        const secondFactor = row.secret_encrypted === null ? null : { secretEncrypted: row.secret_encrypted, lastStep: Number(row.last_step ?? 0), recoveryCodeHashes: [] as string[] };
+        found.set(row.id, { passwordHash: row.password_hash, secondFactor });
+      }
+      if (![...found.values()].some((c) => c.secondFactor)) continue;
+      const codes = await readRows<{ user_id: string; code_hash: string }>(
+        manager,
+        `SELECT c.user_id AS user_id, c.code_hash AS code_hash FROM recovery_codes c JOIN users u ON u.id = c.user_id
+          WHERE u.tenant_id = ? AND c.user_id IN (${list}) AND c.used_at IS NULL ORDER BY c.id`,
+        [tenantId, ...padded],
+      );
+      for (const code of codes) found.get(code.user_id)?.secondFactor?.recoveryCodeHashes.push(code.code_hash);
+    }
+    return found;
+  }
+
+  /**
+   * Second factors copied by an import onto users of this tenant (new, or without a confirmed
+   * enrolment): an unconfirmed enrolment the user had is replaced, as enrolling again would.
+   */
+  async copySecondFactors(tenantId: string, copies: { userId: string; secondFactor: SourceSecondFactor }[], manager: EntityManager): Promise<void> {
+    if (!copies.length) return;
+    const ids = copies.map((copy) => copy.userId);
+    const list = ids.map(() => '?').join(', ');
+    await manager.query(`DELETE FROM user_tfa WHERE tenant_id = ? AND user_id IN (${list})`, [tenantId, ...ids]);
+    await manager.query(`DELETE FROM recovery_codes WHERE user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id IN (${list}))`, [tenantId, ...ids]);
+    const now = new Date();
+    const enrolments = copies.map(({ userId, secondFactor }) =>
+      Object.assign(new UserTfa(), { userId, tenantId, secretEncrypted: secondFactor.secretEncrypted, confirmed: true, lastStep: secondFactor.lastStep, createdAt: now }),
+    );
+    const codes = copies.flatMap(({ userId, secondFactor }) =>
+      secondFactor.recoveryCodeHashes.map((codeHash) => Object.assign(new RecoveryCode(), { id: newId(), userId, codeHash, usedAt: null })),
+    );
+    await insertEntities(manager, UserTfa, enrolments, 250);
+    await insertEntities(manager, RecoveryCode, codes, 250);
   }
 
   async count(tenantId: string, where: Condition, manager: EntityManager = this.dataSource.manager): Promise<number> {

@@ -62,10 +62,10 @@ export class AuditEventResponse {
   @ApiProperty({ type: String, nullable: true }) requestId!: string | null;
   @ApiPropertyOptional({
     type: 'object',
-    additionalProperties: { type: 'integer' },
-    description: 'Only on an event that sums something up: tenant.users_imported has records, created, updated, unchanged and errors',
+    additionalProperties: { oneOf: [{ type: 'integer' }, { type: 'string' }] },
+    description: 'Only on an event that sums something up: tenant.users_imported has records, created, updated, unchanged and errors, and credentialsFrom (the source tenant\'s id) when the operator gave it',
   })
-  details?: Record<string, number>;
+  details?: Record<string, number | string>;
 }
 
 class AuditMeta {
@@ -92,6 +92,6 @@ export function toAuditEventResponse(event: AuditEvent): AuditEventResponse {
     target: { type: event.targetType, id: event.targetId },
     ip: event.ip,
     requestId: event.requestId,
-    ...(event.details === null ? {} : { details: JSON.parse(event.details) as Record<string, number> }),
+    ...(event.details === null ? {} : { details: JSON.parse(event.details) as Record<string, number | string> }),
   };
 }

@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
 import type { TenantContext } from '../../auth/request-context.js';
 import { canonicalEmail } from '../../common/email.js';
+import { canonicalId, isUuid } from '../../common/ids.js';
 import { DomainError, type FieldError } from '../../common/errors.js';
 import { domainProblem, type Problem } from '../../common/problem.filter.js';
 import { validationPipe } from '../../common/validation.js';
@@ -12,12 +13,13 @@ import { Database } from '../../database/database.service.js';
 import { Group } from '../../groups/group.entity.js';
 import { Plan } from '../../plans/plan.entity.js';
 import { SharedRedis } from '../../redis/shared-redis.js';
+import { TenantsService } from '../../tenants/tenants.service.js';
 import type { UserWithRelations } from '../dto/user-response.dto.js';
 import { UserInputDto } from '../dto/user.dto.js';
 import { hashFormat, verifyPassword } from '../passwords.js';
 import { lockTenantAdmins } from '../privileges.js';
 import { User } from '../user.entity.js';
-import { UsersRepository } from '../users.repository.js';
+import { UsersRepository, type SourceSecondFactor } from '../users.repository.js';
 import { UNIQUE_RULES, UsersService, withoutMaskedEchoes } from '../users.service.js';
 import { importRecords, type ImportFormat, type SourceRecord } from './import-records.js';
 import { quickUserInput } from './import-validation.js';
@@ -28,6 +30,13 @@ export interface ImportOptions {
   mode: ImportMode;
   dryRun: boolean;
   format: ImportFormat;
+  /**
+   * The operator's `credentialsFrom`, resolved by credentialsSource: the id of another tenant
+   * whose users, named by the records' `id`, give the new users their password hash and second
+   * factor. No hash ever leaves the service (the export carries none), so this is how a tenant
+   * moves with its users' passwords.
+   */
+  credentialsFrom?: string;
 }
 
 export type ImportStatus = 'created' | 'updated' | 'unchanged' | 'error';
@@ -64,6 +73,12 @@ interface Prepared {
   /** A `passwordHash` sent as it is: its SHA-256 is User.importedHashDigest (see digestOf). */
   givenHash: string | undefined;
   hashDigest?: string;
+  /** With credentialsFrom: the record's `id`, a user of the source tenant. */
+  sourceId?: string;
+  /** That user's confirmed TOTP enrolment, copied with the password hash. */
+  secondFactor?: SourceSecondFactor;
+  /** Why the record cannot be applied, found before its batch's transaction. */
+  refused?: DomainError;
 }
 
 type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
@@ -100,7 +115,23 @@ export class UsersImportService {
     private readonly repository: UsersRepository,
     private readonly audit: AuditService,
     private readonly redis: SharedRedis,
+    private readonly tenants: TenantsService,
   ) {}
+
+  /**
+   * `credentialsFrom` checked before anything is read or written: only the operator may
+   * name it (a tenant's admin or API key never reaches another tenant's hashes), and it must
+   * name another existing tenant. Answers the source tenant's id.
+   */
+  async credentialsSource(ctx: TenantContext, ref: string): Promise<string> {
+    if (ctx.principal.kind !== 'operator') throw new DomainError('forbidden', 'Only the operator may copy credentials from another tenant');
+    const source = await this.tenants.findByRef(canonicalId(ref));
+    if (!source) throw DomainError.notFound('Tenant');
+    if (source.id === ctx.tenantId) {
+      throw DomainError.validation([{ field: 'credentialsFrom', message: 'must name another tenant than the one imported into' }]);
+    }
+    return source.id;
+  }
 
   /** Takes the tenant's import slot, or 409 when an import of the tenant is running. */
   async begin(tenantId: string): Promise<() => Promise<void>> {
@@ -165,7 +196,7 @@ export class UsersImportService {
       failed = [];
     };
     for await (const record of importRecords(body, options.format)) {
-      const prepared = await this.prepare(ctx, record, refs);
+      const prepared = await this.prepare(ctx, record, refs, options);
       if ('error' in prepared) failed.push(prepared);
       else batch.push(prepared);
       if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
@@ -180,6 +211,7 @@ export class UsersImportService {
           updated: counts.updated,
           unchanged: counts.unchanged,
           errors: counts.errors,
+          ...(options.credentialsFrom ? { credentialsFrom: options.credentialsFrom } : {}),
         }),
       );
     }
@@ -205,6 +237,7 @@ export class UsersImportService {
     ctx: TenantContext,
     record: SourceRecord,
     refs: { groups: Map<string, Group>; plans: Map<string, Plan> },
+    options: ImportOptions,
   ): Promise<Prepared | { line: number; error: DomainError }> {
     const { line } = record;
     if ('problem' in record) {
@@ -248,6 +281,16 @@ export class UsersImportService {
         errors.push({ field: 'passwordHash', message: 'is not a password hash this service reads (argon2, bcrypt, scrypt, PBKDF2 or Django pbkdf2_sha256)' });
       } else if (value.password !== undefined) errors.push({ field: 'passwordHash', message: 'cannot be sent with password' });
     }
+    // With credentialsFrom, a record's `id` (as the export writes it) names the user of the
+    // source tenant whose credentials it takes; the new user still gets an id of its own.
+    let sourceId: string | undefined;
+    const id = record.value.id;
+    if (options.credentialsFrom !== undefined && id !== undefined && id !== null) {
+      sourceId = typeof id === 'string' ? canonicalId(id) : undefined;
+      if (sourceId === undefined || !isUuid(sourceId)) errors.push({ field: 'id', message: 'must be the id of a user of the tenant credentialsFrom names' });
+      const sent = value.password !== undefined ? 'password' : passwordHash !== undefined && passwordHash !== null ? 'passwordHash' : null;
+      if (sent) errors.push({ field: sent, message: 'cannot be sent with an id when credentialsFrom is given: the password comes from the user with that id' });
+    }
     if (errors.length) return { line, error: DomainError.validation(errors) };
     let input: UserInputDto;
     try {
@@ -262,7 +305,7 @@ export class UsersImportService {
     const password = input.password;
     delete input.password;
     const given = typeof passwordHash === 'string' ? passwordHash : undefined;
-    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: given, password, givenHash: given };
+    return { line, input, email: canonicalEmail(input.email), groups, passwordHash: given, password, givenHash: given, ...(sourceId ? { sourceId } : {}) };
   }
 
   /**
@@ -272,6 +315,7 @@ export class UsersImportService {
    */
   private async applyBatch(ctx: TenantContext, batch: Prepared[], options: ImportOptions): Promise<Outcome[]> {
     await this.settlePasswords(ctx, batch, options.mode);
+    if (options.credentialsFrom !== undefined) await this.settleCredentials(options.credentialsFrom, batch);
     try {
       return await this.inTransaction(ctx, batch, options);
     } catch (error) {
@@ -330,7 +374,38 @@ export class UsersImportService {
         if (!(error instanceof DomainError)) throw error;
         record.passwordHash = undefined;
         record.password = undefined;
-        (record as Prepared & { refused?: DomainError }).refused = error;
+        record.refused = error;
+      }
+    }
+  }
+
+  /**
+   * With credentialsFrom: each record with an `id` takes the password hash and the confirmed
+   * second factor of that user of the source tenant, read before the transaction. The hash is
+   * then what a `passwordHash` of the record would be (its digest kept, so a re-run does not
+   * undo an upgrade at login or a password changed since); an id that is no user of the
+   * source tenant is an error line.
+   */
+  private async settleCredentials(sourceTenantId: string, batch: Prepared[]): Promise<void> {
+    const ids = [...new Set(batch.map((record) => record.sourceId).filter((id): id is string => id !== undefined))];
+    if (!ids.length) return;
+    const found = await this.repository.sourceCredentials(sourceTenantId, ids);
+    for (const record of batch) {
+      if (record.sourceId === undefined || record.refused) continue;
+      const source = found.get(record.sourceId);
+      if (!source) {
+        record.refused = DomainError.validation([{ field: 'id', message: 'is not a user of the tenant credentialsFrom names' }]);
+        continue;
+      }
+      if (source.passwordHash !== null) {
+        record.passwordHash = source.passwordHash;
+        record.givenHash = source.passwordHash;
+        record.hashDigest = undefined;
+      }
+      if (source.secondFactor) {
+        record.secondFactor = source.secondFactor;
+        // A migrated account is never weaker than it was: its second factor stays asked for.
+        record.input.tfa = true;
       }
     }
   }
@@ -380,15 +455,16 @@ export class UsersImportService {
     // New users are written together, a statement per table, when the batch ends (or before a
     // later record of the batch changes one of them).
     const pending: { user: User; input: UserInputDto; groups: Group[] | undefined; line: number }[] = [];
+    /** Second factors copied (credentialsFrom), written once every user of the batch exists. */
+    const secondFactors: { userId: string; secondFactor: SourceSecondFactor }[] = [];
     const flush = async (): Promise<void> => {
       await this.users.insertManyWithin(manager, ctx, pending);
       for (const created of pending) outcomes.push({ line: created.line, status: 'created', id: created.user.id });
       pending.length = 0;
     };
     for (const record of batch) {
-      const refused = (record as Prepared & { refused?: DomainError }).refused;
-      if (refused) {
-        outcomes.push({ line: record.line, error: refused });
+      if (record.refused) {
+        outcomes.push({ line: record.line, error: record.refused });
         continue;
       }
       // holders tracks the batch's users by their unique values as they change: the same
@@ -413,8 +489,9 @@ export class UsersImportService {
             ipWhitelist: input.ipWhitelist ?? [],
             clientTags: [...new Set(input.clientTags ?? [])],
             plans: [...new Map((input.plans ?? []).map((p) => [p.planId, p.validTo ?? null]))].map(([planId, validTo]) => ({ planId, name: '', validFrom: user.createdAt, validTo })),
-            tfaEnrolled: false,
+            tfaEnrolled: record.secondFactor !== undefined,
           });
+          if (record.secondFactor) secondFactors.push({ userId: user.id, secondFactor: record.secondFactor });
           this.claim(holders, user);
           continue;
         }
@@ -425,7 +502,9 @@ export class UsersImportService {
         const differs = record.passwordHash !== undefined && record.passwordHash !== current.user.passwordHash;
         const again = differs && digestOf(record) !== undefined && digestOf(record) === current.user.importedHashDigest;
         const passwordHash = differs && !again ? record.passwordHash : undefined;
-        if (!this.changes(input, current, record.groups, passwordHash)) {
+        // A second factor is copied onto a user without a confirmed one; one it has stays.
+        const secondFactor = current.tfaEnrolled ? undefined : record.secondFactor;
+        if (!secondFactor && !this.changes(input, current, record.groups, passwordHash)) {
           outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
           continue;
         }
@@ -434,6 +513,10 @@ export class UsersImportService {
         this.release(holders, before, current.user.id);
         this.claim(holders, current.user);
         const [reloaded] = await this.users.withRelations(manager, ctx.tenantId, [current.user]);
+        if (secondFactor) {
+          secondFactors.push({ userId: current.user.id, secondFactor });
+          reloaded!.tfaEnrolled = true;
+        }
         loaded.set(current.user.id, reloaded!);
         outcomes.push({ line: record.line, status: 'updated', id: current.user.id });
       } catch (error) {
@@ -443,6 +526,7 @@ export class UsersImportService {
       }
     }
     await flush();
+    await this.repository.copySecondFactors(ctx.tenantId, secondFactors, manager);
     return outcomes;
   }
 

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Logger, Post, Query, Req, Res } from '@nestj
 import { ApiBody, ApiConflictResponse, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { RequirePermission } from '../../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../../auth/request-context.js';
 import { DomainError } from '../../common/errors.js';
@@ -25,6 +25,17 @@ class ImportQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'])
   dryRun?: 'true' | 'false';
+
+  @ApiPropertyOptional({
+    description:
+      'The operator only: another tenant (id or slug) whose users, named by each record\'s `id` as the export writes it, give the new users their password hash and second factor, copied inside the service. No hash is ever exported; this is how a tenant moves with its passwords.',
+    example: 'acme',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  credentialsFrom?: string;
 }
 
 class ExportQueryDto {
@@ -37,6 +48,7 @@ const IMPORT_DESCRIPTION = [
   'Groups and plans are named by id or by name. `passwordHash` takes argon2 (PHC), bcrypt (`$2a$`, `$2b$`, `$2y$`), scrypt (PHC), PBKDF2-SHA256/SHA512 (PHC) and Django `pbkdf2_sha256$` hashes, stored as given and replaced by argon2id at the first login.',
   `The answer streams one NDJSON line per record as its batch commits, \`{ line, status: "created"|"updated"|"unchanged"|"error", id?, error? }\` (error: a problem object; a record longer than ${MAX_IMPORT_LINE_BYTES} bytes is a 413 one), then \`{ summary: { records, created, updated, unchanged, errors, mode, dryRun } }\`.`,
   'Records are applied 500 to a transaction: an interrupted import leaves whole batches, and running the same file again converges ("unchanged"). One import per tenant at a time.',
+  'The operator may add `credentialsFrom` (another tenant\'s id or slug): a record with an `id` then takes the password hash and the confirmed second factor (TOTP and unused recovery codes) of the user with that id in that tenant, server-side; the new user gets an id of its own, and turns `tfa` on when a second factor is copied. An `id` that is no user of that tenant, or one sent with `password` or `passwordHash`, is an error line; a record without `id` is imported as usual. Anyone else naming it gets 403.',
 ].join('\n\n');
 
 /** POST /api/v2/users/import and GET /api/v2/users/export (API.md section 12). */
@@ -66,6 +78,8 @@ export class UsersTransferController {
     if (!format || !(body instanceof Readable)) {
       throw new DomainError('unsupported_media_type', 'Send the records as application/x-ndjson or text/csv');
     }
+    // Refused (403, 404, 422) before the import starts: nothing is read or written.
+    const credentialsFrom = query.credentialsFrom === undefined ? undefined : await this.imports.credentialsSource(ctx, query.credentialsFrom);
     const release = await this.imports.begin(ctx.tenantId);
     const out = new PassThrough();
     let gone = false;
@@ -83,7 +97,7 @@ export class UsersTransferController {
       });
     };
     void reply.status(200).header('content-type', 'application/x-ndjson; charset=utf-8').header('cache-control', 'no-store').send(out);
-    const options = { mode: query.mode ?? 'upsert', dryRun: query.dryRun === 'true', format } as const;
+    const options = { mode: query.mode ?? 'upsert', dryRun: query.dryRun === 'true', format, ...(credentialsFrom ? { credentialsFrom } : {}) } as const;
     try {
       await this.imports.run(ctx, body, options, write);
     } catch (error) {

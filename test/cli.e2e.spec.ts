@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freshDatabase, OPERATOR_KEY } from './helpers/app.js';
+import { totpCode } from '../src/sessions/totp.js';
 import { buildService, operatorJson, startService, type ServiceProcess } from './helpers/service-process.js';
 
 const run = promisify(execFile);
@@ -97,6 +98,58 @@ describe('npx identity import / export', () => {
     const copied = await identity(['export', '--tenant', copy.id, '--output', join(dir, 'copy.ndjson'), '--filter', 'externalId=old-2']);
     expect(copied.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'copy.ndjson'), 'utf8'))).toMatchObject({ email: 'django.user@example.com', name: 'Django Reinhardt', externalId: 'old-2' });
+  }, 120_000);
+
+  it('moves a tenant with its passwords: export, import into a new tenant with --credentials-from, and its users log in there', async () => {
+    const source = await tenant();
+    const json = (path: string, body: unknown, headers: Record<string, string> = { ...operatorJson, 'x-tenant-id': source.id }) =>
+      fetch(`${service.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    // One user created with a password, one imported with a bcrypt hash, one with a password and TOTP.
+    const plain = { email: 'plain.user@example.com', password: 'Plain-Pass-2026' };
+    expect((await json('/api/v2/users', { ...plain, externalId: 'j-1' })).status).toBe(201);
+    const bcrypt = pick('bcrypt');
+    const hashed = join(dir, 'hashed.ndjson');
+    writeFileSync(hashed, `${JSON.stringify({ email: 'bcrypt.journey@example.com', externalId: 'j-2', passwordHash: bcrypt.hash })}\n`);
+    expect((await identity(['import', hashed, '--tenant', source.id])).code).toBe(0);
+    const guarded = { email: 'totp.user@example.com', password: 'Totp-Pass-2026' };
+    expect((await json('/api/v2/users', { ...guarded, externalId: 'j-3' })).status).toBe(201);
+    const signedIn = await json('/api/v2/auth/login', { tenant: source.slug, ...guarded }, { 'content-type': 'application/json' });
+    const bearer = { 'content-type': 'application/json', authorization: `Bearer ${signedIn.body.accessToken as string}` };
+    const { secret } = (await json('/api/v2/me/tfa/enroll', {}, bearer)).body as { secret: string };
+    expect((await json('/api/v2/me/tfa/confirm', { otp: totpCode(secret, Date.now()) }, bearer)).status).toBe(200);
+
+    const file = join(dir, 'journey.ndjson');
+    const exported = await identity(['export', '--tenant', source.id, '--output', file]);
+    expect(exported.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/passwordHash|\$2a\$|argon2|secret/);
+
+    const copy = await tenant();
+    // Only the operator key may bring credentials along, not the new tenant's own admin.
+    const admin = { email: 'admin.copy@example.com', password: 'Admin-Pass-2026' };
+    expect((await json('/api/v2/users', { ...admin, admin: true }, { ...operatorJson, 'x-tenant-id': copy.id })).status).toBe(201);
+    const adminToken = (await json('/api/v2/auth/login', { tenant: copy.slug, ...admin }, { 'content-type': 'application/json' })).body.accessToken as string;
+    const refused = await identity(['import', file, '--credentials-from', source.slug], { IDENTITY_ADMIN_KEY: '', IDENTITY_TOKEN: adminToken });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/import refused: 403/);
+    const moved = await identity(['import', file, '--tenant', copy.slug, '--credentials-from', source.slug]);
+    expect(moved.stdout).toContain('3 records: 3 created, 0 updated, 0 unchanged, 0 errors');
+    expect(moved.code).toBe(0);
+
+    expect(await login(copy.slug, plain.email, plain.password)).toBe(200);
+    expect(await login(copy.slug, 'bcrypt.journey@example.com', bcrypt.password)).toBe(200);
+    expect(await login(copy.slug, guarded.email, guarded.password)).toBe(401);
+    const withCode = await fetch(`${service.base}/api/v2/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: copy.slug, ...guarded, otp: totpCode(secret, Date.now() + 30_000) }),
+    });
+    expect(withCode.status).toBe(200);
+    expect(await login(copy.slug, plain.email, 'not-the-password')).toBe(401);
+
+    // Run again: converged. And no hash reached the service's log.
+    const again = await identity(['import', file, '--tenant', copy.id, '--credentials-from', source.id]);
+    expect(again.stdout).toContain('3 records: 0 created, 0 updated, 3 unchanged, 0 errors');
+    expect(service.output()).not.toMatch(/\$2a\$|\$argon2|v1\.[A-Za-z0-9_-]{16}\./);
   }, 120_000);
 
   it('exits 1 with the problem when the service refuses the whole request', async () => {

@@ -115,6 +115,7 @@ interface ImportOptions extends Connection {
   dryRun?: boolean;
   format?: 'ndjson' | 'csv';
   errors?: string;
+  credentialsFrom?: string;
 }
 
 async function runImport(file: string, options: ImportOptions): Promise<number> {
@@ -122,7 +123,11 @@ async function runImport(file: string, options: ImportOptions): Promise<number> 
   const format = options.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
   // A CSV's header row is no record; a record over several lines makes the total an estimate.
   const total = Math.max((await countLines(file)) - (format === 'csv' ? 1 : 0), 1);
-  const query = new URLSearchParams({ mode: options.mode, ...(options.dryRun ? { dryRun: 'true' } : {}) });
+  const query = new URLSearchParams({
+    mode: options.mode,
+    ...(options.dryRun ? { dryRun: 'true' } : {}),
+    ...(options.credentialsFrom ? { credentialsFrom: options.credentialsFrom } : {}),
+  });
   const req = request(options, 'POST', `api/v2/users/import?${query}`, {
     'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson',
     'transfer-encoding': 'chunked',
@@ -221,6 +226,10 @@ export function program(): Command {
     .option('--dry-run', 'validate and report without writing')
     .addOption(new Option('--format <format>', 'the file format (default: from its extension)').choices(['ndjson', 'csv']))
     .option('--errors <file>', 'where the error lines go (default: FILE.errors.ndjson)')
+    .option(
+      '--credentials-from <tenant>',
+      "with the operator key: the tenant (id or slug) an export FILE came from; each record's id takes that user's password and second factor there (no hash is ever exported)",
+    )
     .action(async (file: string, options: ImportOptions) => {
       process.exitCode = await runImport(file, options);
     });

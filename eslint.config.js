@@ -1,6 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The raw drivers: reached only by repositories and the database infrastructure. */
+const RAW_DRIVERS = ['better-sqlite3', 'mysql2', 'mysql2/promise'].map((name) => ({
+  name,
+  message: 'The raw driver belongs to the database infrastructure; read and write through a repository.',
+}));
+
+/** fast-query runs statements around TypeORM: likewise. */
+const FAST_QUERY = [
+  {
+    group: ['**/database/fast-query', '**/database/fast-query.js'],
+    message: "fast-query is for repositories only; add the statement to the feature's repository.",
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'bench-baseline/'] },
   js.configs.recommended,
@@ -36,16 +50,34 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['better-sqlite3', 'mysql2', 'mysql2/promise'].map((name) => ({
-            name,
-            message: 'The raw driver belongs to the database infrastructure; read and write through a repository.',
-          })),
-          patterns: [
-            {
-              group: ['**/database/fast-query', '**/database/fast-query.js'],
-              message: 'fast-query is for repositories only; add the statement to the feature\'s repository.',
-            },
+          paths: RAW_DRIVERS,
+          patterns: FAST_QUERY,
+        },
+      ],
+    },
+  },
+  {
+    // Groups and plans go further: every statement over their tables is a method of their
+    // repository, so their services, controllers and DTOs hold no DataSource and send
+    // nothing through a transaction's manager themselves (they pass it to the repository).
+    files: ['src/groups/**/*.ts', 'src/plans/**/*.ts'],
+    ignores: ['src/**/*.repository.ts', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...RAW_DRIVERS,
+            { name: 'typeorm', importNames: ['DataSource', 'Repository'], message: 'Statements over groups and plans belong to their repositories.' },
           ],
+          patterns: FAST_QUERY,
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='manager'], CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository)$/]",
+          message: 'Statements over groups and plans belong to their repositories; pass the manager to a repository method.',
         },
       ],
     },

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
 import { hydrate } from '../database/fast-query.js';
+import { slices, TenantRowsRepository } from '../database/tenant-rows.js';
+import { GROUP_MEMBERS, touchUsers, touchUsersLinkedTo } from '../users/linked-users.js';
 import { UserGroup } from '../users/user-relations.entity.js';
-import { User } from '../users/user.entity.js';
 import { Group } from './group.entity.js';
 
 export interface GroupSearch {
@@ -52,23 +53,17 @@ function groupTable(tenantId: string, users: string): TableSql {
 
 export const GROUP_SORT_FIELDS = ['id', 'externalId', 'name', 'createdAt', 'updatedAt'] as const;
 
-/** Lists of ids are sent in slices of this many parameters. */
-const SLICE = 500;
-
-function slices<T>(values: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += SLICE) out.push(values.slice(i, i + SLICE));
-  return out;
-}
-
 /**
- * Reads over groups that take a condition, and the membership rows read and written in bulk
- * (a SCIM group PATCH adds a thousand members in a handful of statements). Tenant first in
- * every method and every statement.
+ * The groups table and its memberships: one group, a page of groups and the writes of one
+ * (TenantRowsRepository, shared with plans), reads that take a condition, and the membership rows read and written in bulk (a SCIM group PATCH
+ * adds a thousand members in a handful of statements). Tenant first in every method and
+ * every statement.
  */
 @Injectable()
-export class GroupsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+export class GroupsRepository extends TenantRowsRepository<Group> {
+  constructor(dataSource: DataSource) {
+    super(dataSource, Group, 'g');
+  }
 
   private get dialect(): Dialect {
     return this.dataSource.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
@@ -76,6 +71,11 @@ export class GroupsRepository {
 
   private escape(name: string): string {
     return this.dataSource.driver.escape(name);
+  }
+
+  /** Moves on the version of the group's members (their representation lists it). */
+  touchMembers(tenantId: string, groupId: string, now: Date, manager: EntityManager): Promise<void> {
+    return touchUsersLinkedTo(tenantId, GROUP_MEMBERS, groupId, now, manager);
   }
 
   whereSql(tenantId: string, where: Condition): { sql: string; params: unknown[] } {
@@ -184,15 +184,7 @@ export class GroupsRepository {
   }
 
   /** A membership is part of a user's representation: its version moves on, so a stale If-Match fails. */
-  async touchUsers(tenantId: string, userIds: string[], now: Date, manager: EntityManager): Promise<void> {
-    for (const ids of slices(userIds)) {
-      await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ version: () => 'version + 1', updatedAt: now })
-        .where('tenant_id = :tenantId', { tenantId })
-        .andWhere('id IN (:...ids)', { ids })
-        .execute();
-    }
+  touchUsers(tenantId: string, userIds: string[], now: Date, manager: EntityManager): Promise<void> {
+    return touchUsers(tenantId, userIds, now, manager);
   }
 }

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { assertMayActOn, parsePermissions, ungrantable, type Permission } from '../auth/permissions.js';
 import type { TenantContext } from '../auth/request-context.js';
-import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
 import { checkVersion, type IfMatch } from '../common/if-match.js';
 import { isUuid, newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
-import { User } from '../users/user.entity.js';
+import type { RowLock } from '../database/tenant-rows.js';
 import type { CreateGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { Group } from './group.entity.js';
 import { type GroupMember, GroupsRepository, type GroupSearch } from './groups.repository.js';
@@ -41,13 +40,9 @@ function checkGrantable(ctx: TenantContext, before: readonly Permission[], after
   }
 }
 
-/** MySQL row locks; SQLite needs none, its transactions are serialized by Database. */
-type RowLock = 'pessimistic_write' | 'pessimistic_read';
-
 @Injectable()
 export class GroupsService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly audit: AuditService,
     private readonly repository: GroupsRepository,
@@ -70,13 +65,12 @@ export class GroupsService {
   }
 
   async get(ctx: TenantContext, id: string): Promise<Group> {
-    return this.find(this.dataSource.manager, ctx.tenantId, id);
+    return this.find(ctx.tenantId, id);
   }
 
   /** Oldest first (ids are time-ordered), keyset by id like the other lists. */
   async list(ctx: TenantContext, limit: number, after?: string): Promise<{ groups: Group[]; nextCursor: string | null }> {
-    const qb = this.dataSource.getRepository(Group).createQueryBuilder('g').where('g.tenant_id = :tenantId', { tenantId: ctx.tenantId });
-    const { rows, nextCursor } = await pageById(qb, limit, after);
+    const { rows, nextCursor } = await this.repository.page(ctx.tenantId, limit, after);
     return { groups: rows, nextCursor };
   }
 
@@ -97,7 +91,7 @@ export class GroupsService {
     } satisfies Omit<Group, 'tenant'>);
     try {
       await this.db.transaction(async (manager) => {
-        await manager.insert(Group, group);
+        await this.repository.insert(ctx.tenantId, group, manager);
         await this.changeMembers(manager, ctx, group, { replace: members }, group.createdAt);
         await this.audit.recordFor(manager, ctx, 'group.created', { type: 'group', id: group.id });
       });
@@ -112,7 +106,7 @@ export class GroupsService {
     const permissions = input.permissions === undefined ? undefined : parsePermissions(input.permissions);
     try {
       return await this.db.transaction(async (manager) => {
-        const group = await this.find(manager, ctx.tenantId, id, 'pessimistic_write');
+        const group = await this.find(ctx.tenantId, id, manager, 'pessimistic_write');
         checkVersion(options.ifMatch, group.version);
         if (permissions !== undefined) {
           checkGrantable(ctx, group.permissions, permissions);
@@ -124,9 +118,9 @@ export class GroupsService {
         group.updatedAt = new Date();
         if (options.members) await this.changeMembers(manager, ctx, group, options.members, group.updatedAt);
         group.version += 1;
-        await manager.update(
-          Group,
-          { id: group.id, tenantId: ctx.tenantId },
+        await this.repository.update(
+          ctx.tenantId,
+          group.id,
           {
             name: group.name,
             externalId: group.externalId,
@@ -135,6 +129,7 @@ export class GroupsService {
             version: group.version,
             updatedAt: group.updatedAt,
           },
+          manager,
         );
         await this.audit.recordFor(manager, ctx, 'group.updated', { type: 'group', id: group.id });
         return group;
@@ -150,20 +145,11 @@ export class GroupsService {
    */
   async remove(ctx: TenantContext, id: string, ifMatch?: IfMatch): Promise<void> {
     await this.db.transaction(async (manager) => {
-      const group = await this.find(manager, ctx.tenantId, id);
+      const group = await this.find(ctx.tenantId, id, manager);
       checkVersion(ifMatch, group.version);
       // Users first, then the group: the order in which a user update takes its locks.
-      await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ version: () => 'version + 1', updatedAt: new Date() })
-        .where('tenant_id = :tenantId', { tenantId: ctx.tenantId })
-        .andWhere('id IN (SELECT ug.user_id FROM user_groups ug WHERE ug.tenant_id = :tenantId AND ug.group_id = :groupId)', {
-          groupId: group.id,
-        })
-        .execute();
-      const result = await manager.delete(Group, { id: group.id, tenantId: ctx.tenantId });
-      if (!result.affected) throw DomainError.notFound('Group');
+      await this.repository.touchMembers(ctx.tenantId, group.id, new Date(), manager);
+      if (!(await this.repository.remove(ctx.tenantId, group.id, manager))) throw DomainError.notFound('Group');
       await this.audit.recordFor(manager, ctx, 'group.deleted', { type: 'group', id: group.id });
     });
   }
@@ -205,15 +191,8 @@ export class GroupsService {
     await this.repository.touchUsers(ctx.tenantId, [...added, ...removed], now, manager);
   }
 
-  private async find(manager: EntityManager, tenantId: string, id: string, lock?: RowLock): Promise<Group> {
-    if (!isUuid(id)) throw DomainError.notFound('Group');
-    const qb = manager
-      .createQueryBuilder(Group, 'g')
-      .where('g.tenant_id = :tenantId', { tenantId })
-      .andWhere('g.id = :id', { id });
-    // SQLite transactions are serialized by Database, so only MySQL needs the row lock.
-    if (lock && !this.db.isSqlite) qb.setLock(lock);
-    const group = await qb.getOne();
+  private async find(tenantId: string, id: string, manager?: EntityManager, lock?: RowLock): Promise<Group> {
+    const group = await this.repository.find(tenantId, id, manager, lock);
     if (!group) throw DomainError.notFound('Group');
     return group;
   }

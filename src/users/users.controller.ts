@@ -20,6 +20,7 @@ import { parseIfMatch } from '../common/if-match.js';
 import { toUserResponse, toUserResponses, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
 import { UserInputDto } from './dto/user.dto.js';
 import { UsersQueryDto } from './dto/users-query.dto.js';
+import { TargetUser, userPaths } from './user-ref.decorator.js';
 import { USER_ACTIONS, type UserAction, type UserRef, UsersService } from './users.service.js';
 
 class UserPageMeta {
@@ -53,7 +54,7 @@ const ACTIONS_DESCRIPTION = [
   '`unlock`: lifts a lockout and clears the failed-login count.',
   'On a user holding a permission the caller lacks, or on an admin when the caller is not one: 403.',
 ].join('\n\n');
-const ACTIONS_OPERATION = ApiOperation({ summary: 'Act on a user', description: ACTIONS_DESCRIPTION });
+const ACTIONS_OPERATION = ApiOperation({ summary: 'Act on a user, by id or by externalId', description: ACTIONS_DESCRIPTION });
 
 const IF_MATCH = ApiHeader({
   name: 'If-Match',
@@ -119,18 +120,6 @@ export class UsersController {
     return respond(reply, await this.users.create(ctx, body), ctx);
   }
 
-  @Get('external/:externalId')
-  @ApiOperation({ summary: 'Get a user by externalId' })
-  @RequirePermission('users:read')
-  @ApiOkResponse({ type: UserResponse, description: 'ETag: "<version>"' })
-  async getExternal(
-    @TenantCtx() ctx: TenantContext,
-    @Param('externalId') externalId: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
-    return respond(reply, await this.users.get(ctx, { externalId }), ctx);
-  }
-
   @Put('external/:externalId')
   @ApiOperation({ summary: 'Create or update a user by externalId', description: 'An upsert: creates the user (201) when no user has this externalId, else changes the fields sent (200).' })
   @RequirePermission('users:write')
@@ -151,86 +140,12 @@ export class UsersController {
     return respond(reply, user, ctx);
   }
 
-  @Patch('external/:externalId')
-  @ApiOperation({ summary: 'Update a user by externalId', description: 'Only the fields sent change.' })
-  @RequirePermission('users:write')
-  @IF_MATCH
-  @ApiOkResponse({ type: UserResponse })
-  @CONFLICTS
-  @PRIVILEGED
-  async patchExternal(
-    @TenantCtx() ctx: TenantContext,
-    @Param('externalId') externalId: string,
-    @Body() body: UserInputDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
-    return respond(reply, await this.users.update(ctx, { externalId }, body, parseIfMatch(ifMatch)), ctx);
-  }
-
-  @Delete('external/:externalId')
-  @ApiOperation({ summary: 'Delete a user by externalId' })
-  @RequirePermission('users:delete')
-  @IF_MATCH
-  @HttpCode(204)
-  @ApiNoContentResponse()
-  @ACTS_ON_USER
-  @LAST_ADMIN
-  async removeExternal(
-    @TenantCtx() ctx: TenantContext,
-    @Param('externalId') externalId: string,
-    @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<void> {
-    await this.users.remove(ctx, { externalId }, parseIfMatch(ifMatch));
-  }
-
-  @Post('external/:externalId/actions/force-logout')
-  @ApiOperation({ summary: 'End every session of a user, by externalId' })
-  @RequirePermission('sessions:write')
-  @HttpCode(200)
-  @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
-  @ACTS_ON_USER
-  async forceLogoutExternal(
-    @TenantCtx() ctx: TenantContext,
-    @Param('externalId') externalId: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
-    return respond(reply, await this.users.forceLogout(ctx, { externalId }), ctx);
-  }
-
-  @Post('external/:externalId/actions/reset-api-key')
-  @ApiOperation({ summary: 'Issue a new API key for a user, by externalId', description: 'The old key stops at once.' })
-  @RequirePermission('users:write')
-  @HttpCode(200)
-  @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
-  @ACTS_ON_USER
-  async resetApiKeyExternal(@TenantCtx() ctx: TenantContext, @Param('externalId') externalId: string): Promise<ApiKeyResponse> {
-    return { apiKey: await this.users.resetApiKey(ctx, { externalId }) };
-  }
-
-  @Post('external/:externalId/actions/:action')
-  @RequirePermission('users:write')
-  @HttpCode(200)
-  @ApiParam({ name: 'action', enum: USER_ACTIONS })
-  @ACTIONS_OPERATION
-  @ApiOkResponse({ type: UserResponse })
-  @ACTS_ON_USER
-  @LAST_ADMIN
-  async actExternal(
-    @TenantCtx() ctx: TenantContext,
-    @Param('externalId') externalId: string,
-    @Param('action') action: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserResponse> {
-    return respond(reply, await this.users.act(ctx, { externalId }, parseAction(action)), ctx);
-  }
-
-  @Get(':id')
-  @ApiOperation({ summary: 'Get a user' })
+  @Get(userPaths())
+  @ApiOperation({ summary: 'Get a user, by id or by externalId' })
   @RequirePermission('users:read')
   @ApiOkResponse({ type: UserResponse, description: 'ETag: "<version>"' })
-  async get(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponse> {
-    return respond(reply, await this.users.get(ctx, { id }), ctx);
+  async get(@TenantCtx() ctx: TenantContext, @TargetUser() user: UserRef, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserResponse> {
+    return respond(reply, await this.users.get(ctx, user), ctx);
   }
 
   @Put(':id')
@@ -250,8 +165,8 @@ export class UsersController {
     return respond(reply, await this.users.update(ctx, { id }, body, parseIfMatch(ifMatch)), ctx);
   }
 
-  @Patch(':id')
-  @ApiOperation({ summary: 'Update a user', description: 'Only the fields sent change.' })
+  @Patch(userPaths())
+  @ApiOperation({ summary: 'Update a user, by id or by externalId', description: 'Only the fields sent change.' })
   @RequirePermission('users:write')
   @IF_MATCH
   @ApiOkResponse({ type: UserResponse })
@@ -259,51 +174,57 @@ export class UsersController {
   @PRIVILEGED
   async patch(
     @TenantCtx() ctx: TenantContext,
-    @Param('id') id: string,
+    @TargetUser() user: UserRef,
     @Body() body: UserInputDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponse> {
-    return respond(reply, await this.users.update(ctx, { id }, body, parseIfMatch(ifMatch)), ctx);
+    return respond(reply, await this.users.update(ctx, user, body, parseIfMatch(ifMatch)), ctx);
   }
 
-  @Delete(':id')
-  @ApiOperation({ summary: 'Delete a user', description: 'Erases the user and everything hanging off it; the audit log keeps only its id.' })
+  @Delete(userPaths())
+  @ApiOperation({
+    summary: 'Delete a user, by id or by externalId',
+    description: 'Erases the user and everything hanging off it; the audit log keeps only its id.',
+  })
   @RequirePermission('users:delete')
   @IF_MATCH
   @HttpCode(204)
   @ApiNoContentResponse()
   @ACTS_ON_USER
   @LAST_ADMIN
-  async remove(@TenantCtx() ctx: TenantContext, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.users.remove(ctx, { id }, parseIfMatch(ifMatch));
+  async remove(@TenantCtx() ctx: TenantContext, @TargetUser() user: UserRef, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.users.remove(ctx, user, parseIfMatch(ifMatch));
   }
 
-  @Post(':id/actions/force-logout')
-  @ApiOperation({ summary: 'End every session of a user', description: 'An access token issued before gets 401 on its next request.' })
+  @Post(userPaths('/actions/force-logout'))
+  @ApiOperation({
+    summary: 'End every session of a user, by id or by externalId',
+    description: 'An access token issued before gets 401 on its next request.',
+  })
   @RequirePermission('sessions:write')
   @HttpCode(200)
   @ApiOkResponse({ type: UserResponse, description: 'Every session of the user ends at once' })
   @ACTS_ON_USER
   async forceLogout(
     @TenantCtx() ctx: TenantContext,
-    @Param('id') id: string,
+    @TargetUser() user: UserRef,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponse> {
-    return respond(reply, await this.users.forceLogout(ctx, { id }), ctx);
+    return respond(reply, await this.users.forceLogout(ctx, user), ctx);
   }
 
-  @Post(':id/actions/reset-api-key')
-  @ApiOperation({ summary: 'Issue a new API key for a user', description: 'The old key stops at once.' })
+  @Post(userPaths('/actions/reset-api-key'))
+  @ApiOperation({ summary: 'Issue a new API key for a user, by id or by externalId', description: 'The old key stops at once.' })
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiOkResponse({ type: ApiKeyResponse, description: 'The new key, shown this once' })
   @ACTS_ON_USER
-  async resetApiKey(@TenantCtx() ctx: TenantContext, @Param('id') id: string): Promise<ApiKeyResponse> {
-    return { apiKey: await this.users.resetApiKey(ctx, { id }) };
+  async resetApiKey(@TenantCtx() ctx: TenantContext, @TargetUser() user: UserRef): Promise<ApiKeyResponse> {
+    return { apiKey: await this.users.resetApiKey(ctx, user) };
   }
 
-  @Post(':id/actions/:action')
+  @Post(userPaths('/actions/:action'))
   @RequirePermission('users:write')
   @HttpCode(200)
   @ApiParam({ name: 'action', enum: USER_ACTIONS })
@@ -313,11 +234,11 @@ export class UsersController {
   @LAST_ADMIN
   async act(
     @TenantCtx() ctx: TenantContext,
-    @Param('id') id: string,
+    @TargetUser() user: UserRef,
     @Param('action') action: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponse> {
-    return respond(reply, await this.users.act(ctx, { id } satisfies UserRef, parseAction(action)), ctx);
+    return respond(reply, await this.users.act(ctx, user, parseAction(action)), ctx);
   }
 }
 

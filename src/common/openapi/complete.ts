@@ -265,6 +265,29 @@ function problemSchemas(): Record<string, SchemaObject> {
   };
 }
 
+/**
+ * A handler served at several paths (`@Get([':id', 'external/:externalId'])`) has an operation
+ * per path, each listing the parameters of every path and named `Controller_handler[i]`,
+ * which is not URL-safe. Each keeps its own path's parameters, and is named by its handler
+ * and, after the first path, by the fixed segments the first path lacks: `UsersController_get`
+ * and `UsersController_getExternal`.
+ */
+function completeAlias(route: RouteInfo, aliases: RouteInfo[], operation: OperationObject): void {
+  const own = new Set([...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]));
+  const order = [...own];
+  const position = (p: ParameterObject | ReferenceObject) => (isReference(p) ? -1 : p.in === 'path' ? order.indexOf(p.name) : order.length);
+  // Path parameters in the path's order, before the headers, as on a handler with one path.
+  operation.parameters = (operation.parameters ?? [])
+    .filter((p) => isReference(p) || p.in !== 'path' || own.has(p.name))
+    .map((p, index) => ({ p, index }))
+    .sort((a, b) => position(a.p) - position(b.p) || a.index - b.index)
+    .map(({ p }) => p);
+  const firstSegments = new Set(aliases[0]!.path.split('/'));
+  const extra = route.path.split('/').filter((segment) => segment !== '' && !segment.startsWith(':') && !firstSegments.has(segment));
+  const words = extra.flatMap((segment) => segment.split('-')).map((word) => word.charAt(0).toUpperCase() + word.slice(1));
+  operation.operationId = `${route.controller}_${route.handler}${words.join('')}`;
+}
+
 function derivedTag(path: string): string {
   const segments = path.split('/').filter(Boolean);
   const start = segments[0] === 'api' ? 2 : 0;
@@ -282,7 +305,8 @@ function derivedTag(path: string): string {
  *   merged with the ones it declares (409, 429), Retry-After on 429 and 503;
  * - `filter` objects as deepObject query parameters;
  * - lengths, bounds, enums and patterns from the class-validator rules of its body and query;
- * - a tag from its path when it has none.
+ * - a tag from its path when it has none;
+ * - for a handler served at several paths, each path's own parameters and a URL-safe operationId.
  * Routes outside the document (see UNDOCUMENTED) are removed.
  */
 export function completeDocument(document: OpenAPIObject, routes: RouteInfo[], options: CompleteOptions): OpenAPIObject {
@@ -296,6 +320,8 @@ export function completeDocument(document: OpenAPIObject, routes: RouteInfo[], o
     if (!route.rule || !options.isDocumented(route.path)) continue;
     const operation = (document.paths[openApiPath(route.path)] as Record<string, OperationObject> | undefined)?.[route.method.toLowerCase()];
     if (!operation) continue;
+    const aliases = routes.filter((r) => r.controllerType === route.controllerType && r.handler === route.handler && r.method === route.method);
+    if (aliases.length > 1) completeAlias(route, aliases, operation);
     operation.security = securityOf(route.rule);
     if (isTenantScoped(route.rule)) operation.parameters = [{ $ref: TENANT_PARAMETER }, ...(operation.parameters ?? [])];
     if (!operation.tags?.length) operation.tags = [derivedTag(route.path)];

@@ -176,6 +176,32 @@ const STORED_DATETIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
 
 const columnPlans = new WeakMap<EntityMetadata, ColumnPlan[]>();
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digits = (text: string, at: number, length: number): number => {
+  let n = 0;
+  for (let i = at; i < at + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+
+/**
+ * A datetime as the service stores it in SQLite (`2026-11-30 16:20:00.123`, UTC), written as
+ * the Date hydrate makes of it would write itself (`toISOString`: `2026-11-30T16:20:00.123Z`),
+ * without the Date; null when the text is not a valid instant in that form (a 30 February, an
+ * hour 24, which a Date would roll over), so that the caller takes the driver's way instead.
+ */
+export function storedDatetimeIso(text: string): string | null {
+  if (text.length !== 23 || !STORED_DATETIME.test(text)) return null;
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (month < 1 || month > 12 || day < 1 || digits(text, 11, 2) > 23 || digits(text, 14, 2) > 59 || digits(text, 17, 2) > 59) return null;
+  if (day > 28) {
+    const year = digits(text, 0, 4);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  }
+  return `${text.slice(0, 10)}T${text.slice(11)}Z`;
+}
+
 /**
  * For each column, what the driver's prepareHydratedValue does with it, decided once per entity
  * instead of once per value: a text or integer column without a transformer comes back as the
@@ -215,6 +241,14 @@ function convert(driver: EntityMetadata['connection']['driver'], { conversion, c
     return new Date(`${value.slice(0, 10)}T${value.slice(11)}Z`);
   }
   return driver.prepareHydratedValue(value, column);
+}
+
+/** How hydrate converts a stored value of one column (by property name), as a function. */
+export function columnConverter(metadata: EntityMetadata, propertyName: string): (value: unknown) => unknown {
+  const plan = columnPlan(metadata).find((p) => p.propertyName === propertyName);
+  if (!plan) throw new Error(`${metadata.name} has no column ${propertyName}`);
+  const { driver } = metadata.connection;
+  return (value) => convert(driver, plan, value);
 }
 
 /** A raw row, keyed by column name, turned into an entity the way TypeORM would (the driver's own conversions). */

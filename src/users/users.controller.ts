@@ -17,7 +17,7 @@ import { RequirePermission } from '../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
 import { parseIfMatch } from '../common/if-match.js';
-import { toUserResponse, toUserResponses, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
+import { toUserResponse, UserResponse, type UserWithRelations } from './dto/user-response.dto.js';
 import { UserInputDto } from './dto/user.dto.js';
 import { UsersQueryDto } from './dto/users-query.dto.js';
 import { TargetUser, userPaths } from './user-ref.decorator.js';
@@ -90,20 +90,18 @@ export class UsersController {
   @ApiOperation({ summary: 'List users', description: 'Keyset pages (`after`) or offsets, sorted and filtered; masked for a viewer without canViewMaskedData.' })
   @RequirePermission('users:read')
   @ApiOkResponse({ type: UserPage })
-  async list(@TenantCtx() ctx: TenantContext, @Query() query: UsersQueryDto): Promise<UserPage> {
-    const limit = query.limit ?? 20;
-    const offset = query.offset ?? 0;
-    const page = await this.users.list(ctx, {
-      limit,
-      offset,
+  async list(@TenantCtx() ctx: TenantContext, @Query() query: UsersQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const page = await this.users.listJson(ctx, {
+      limit: query.limit ?? 20,
+      offset: query.offset ?? 0,
       after: query.after,
       sort: query.sort ?? 'createdAt',
       count: query.count === 'true',
       filter: query.filter ?? {},
     });
-    const meta: UserPageMeta = { limit, offset, nextCursor: page.nextCursor };
-    if (page.total !== undefined) meta.total = page.total;
-    return { data: toUserResponses(page.users, ctx.principal), meta };
+    // Written as Fastify writes an object it serialises, content type included.
+    void reply.type('application/json; charset=utf-8');
+    return page;
   }
 
   @Post()

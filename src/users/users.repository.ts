@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
-import { hydrate, hydrateValues, insertEntities, readEntities, readRows } from '../database/fast-query.js';
+import { columnConverter, hydrate, hydrateValues, insertEntities, readEntities, readRows, storedDatetimeIso } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
+import type { PageColumns, PageConversions, PageRow } from './dto/user-page.json.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
 import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from './user-relations.entity.js';
@@ -302,6 +303,51 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
   return [...byUser.values()];
 }
 
+/**
+ * MySQL/MariaDB: a list page's user rows (as the driver gave them) as PageRows: each user's
+ * columns in metadata order, then its groups [[id, name, permissions]], allow-list entries and
+ * client tags (in their sent order), plans [[id, name, validFrom, validTo]] and 1 when a
+ * confirmed TFA enrolment exists, as SQLite's statement hands them over. The child rows are
+ * read in one statement, as loadRelations reads them.
+ */
+async function mysqlPageRows(manager: EntityManager, tenantId: string, metadata: EntityMetadata, users: Row[]): Promise<unknown[][]> {
+  if (!users.length) return [];
+  const byUser = new Map<string, unknown[]>();
+  const rows = users.map((user) => {
+    const row = metadata.columns.map((c) => user[c.databaseName]);
+    row.push([], [], [], [], 0);
+    byUser.set(String(user.id), row);
+    return row;
+  });
+  const n = metadata.columns.length;
+  const ids = [...byUser.keys()];
+  const padded = [...ids, ...Array.from({ length: inListSize(ids.length) - ids.length }, () => ids[0]!)];
+  const children = await readRows(manager, childRowsSql(manager, padded.length), Array.from({ length: 5 }, () => [tenantId, ...padded]).flat());
+  children.sort((a, b) => Number(a.position) - Number(b.position));
+  for (const child of children) {
+    const row = byUser.get(String(child.user_id));
+    if (!row) continue;
+    switch (child.kind) {
+      case 'group':
+        (row[n] as unknown[]).push([String(child.ref), String(child.label), child.permissions]);
+        break;
+      case 'ip':
+        (row[n + 1] as unknown[]).push(String(child.label));
+        break;
+      case 'tag':
+        (row[n + 2] as unknown[]).push(String(child.label));
+        break;
+      case 'plan':
+        (row[n + 3] as unknown[]).push([String(child.ref), String(child.label), child.valid_from, child.valid_to]);
+        break;
+      case 'tfa':
+        row[n + 4] = 1;
+        break;
+    }
+  }
+  return rows;
+}
+
 type GroupJson = [id: string, name: string, permissions: string | null];
 type PlanJson = [id: string, name: string, validFrom: string, validTo: string | null];
 
@@ -469,25 +515,111 @@ export class UsersRepository {
 
   /**
    * A page of the tenant's users for GET /users, in the sort's order, with their child rows,
-   * and whether more follow. On SQLite it is one statement, prepared once and kept (one per
-   * set of filters sent). On MySQL/MariaDB the page goes as text (its limit and offset are
-   * part of it, and as prepared statements its variants would push the hot reads out of each
-   * connection's few kept statements), then the child rows in one statement.
+   * and whether more follow: as the general representation's input (UserWithRelations), for
+   * readers that map users one by one (the export).
    */
   async listPage(tenantId: string, page: UserListPage, manager: EntityManager = this.dataSource.manager): Promise<{ users: UserWithRelations[]; more: boolean }> {
     if (page.limit <= 0) return { users: [], more: false };
-    const { sql, params } = this.listPageSql(tenantId, page);
     const metadata = this.dataSource.getMetadata(User);
     if (this.dialect === 'mysql') {
-      const rows = (await manager.query(sql, params)) as Row[];
+      const rows = await this.mysqlPage(tenantId, page, manager);
       const users = rows.slice(0, page.limit).map((row) => hydrate(metadata, row, new User()));
       return { users: await loadRelations(manager, tenantId, users), more: rows.length > page.limit };
     }
-    const rows = await readRows<{ json: string }>(manager, sql, params);
+    const rows = await this.sqlitePage(tenantId, page, manager);
     const permissionsOf = new Map<string | null, Group['permissions']>();
-    const users = rows.slice(0, page.limit).map((row) => userFromJson(manager, metadata, JSON.parse(row.json) as unknown[], permissionsOf));
+    const users = rows.slice(0, page.limit).map((row) => userFromJson(manager, metadata, row, permissionsOf));
     return { users, more: rows.length > page.limit };
   }
+
+  /**
+   * The same page as rows, for writeUserPage: each user's columns as stored, then its child
+   * rows (see PageColumns), with where each value sits and how a stored value converts; and
+   * the last user as an entity (for the next page's cursor). On SQLite it is one statement,
+   * prepared once and kept (one per set of filters sent). On MySQL/MariaDB the page goes as
+   * text (its limit and offset are part of it, and as prepared statements its variants would
+   * push the hot reads out of each connection's few kept statements), then the child rows in
+   * one statement.
+   */
+  async listPageRows(
+    tenantId: string,
+    page: UserListPage,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ rows: PageRow[]; more: boolean; last: User | null; columns: PageColumns; conversions: PageConversions }> {
+    const { columns, conversions } = this.pageShape;
+    if (page.limit <= 0) return { rows: [], more: false, last: null, columns, conversions };
+    const metadata = this.dataSource.getMetadata(User);
+    const read = this.dialect === 'mysql' ? await this.mysqlPage(tenantId, page, manager) : await this.sqlitePage(tenantId, page, manager);
+    const more = read.length > page.limit;
+    if (more) read.length = page.limit;
+    const rows = this.dialect === 'mysql' ? await mysqlPageRows(manager, tenantId, metadata, read as Row[]) : (read as unknown[][]);
+    const last = rows.length ? hydrateValues(metadata, rows.at(-1)!, new User()) : null;
+    return { rows, more, last, columns, conversions };
+  }
+
+  /** SQLite: the page's rows, one parsed JSON array a user (see sqliteUserJson), one more than the limit. */
+  private async sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
+    const { sql, params } = this.listPageSql(tenantId, page);
+    const rows = await readRows<{ json: string }>(manager, sql, params);
+    return rows.map((row) => JSON.parse(row.json) as unknown[]);
+  }
+
+  /** MySQL/MariaDB: the page's user rows as the driver gives them, one more than the limit. */
+  private async mysqlPage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<Row[]> {
+    const { sql, params } = this.listPageSql(tenantId, page);
+    return (await manager.query(sql, params)) as Row[];
+  }
+
+  /** Where a list page's values sit in a PageRow, and how this database's stored values convert (decided once). */
+  private get pageShape(): { columns: PageColumns; conversions: PageConversions } {
+    if (this.shape) return this.shape;
+    const metadata = this.dataSource.getMetadata(User);
+    const at = (property: string): number => {
+      const index = metadata.columns.findIndex((c) => c.propertyName === property);
+      if (index < 0) throw new Error(`User has no column ${property}`);
+      return index;
+    };
+    const n = metadata.columns.length;
+    const properties = [
+      'id', 'tenantId', 'externalId', 'name', 'firstName', 'lastName', 'username', 'email', 'phone', 'active', 'admin', 'planAdmin', 'tfa',
+      'resetPassword', 'resetTfa', 'passwordResetAllowed', 'canViewMaskedData', 'onlySeesReadable', 'sessionsLimit', 'version', 'lastLoginAt',
+      'lastActionAt', 'lockedUntil', 'employeeNumber', 'costCenter', 'organization', 'division', 'department', 'managerId', 'createdAt', 'updatedAt',
+    ] as const;
+    const columns = {
+      ...(Object.fromEntries(properties.map((p) => [p, at(p)])) as Record<(typeof properties)[number], number>),
+      groups: n, ipWhitelist: n + 1, clientTags: n + 2, plans: n + 3, tfaEnrolled: n + 4,
+    };
+    // Every datetime column of User is a TimestampColumn: they all convert alike.
+    const datetime = columnConverter(metadata, 'createdAt');
+    const sqlite = this.dialect === 'sqlite';
+    const iso = (value: unknown): string | null => {
+      if (value === null || value === undefined) return null;
+      if (sqlite && typeof value === 'string') {
+        const text = storedDatetimeIso(value);
+        if (text !== null) return text;
+      }
+      return (datetime(value) as Date).toISOString();
+    };
+    const planMetadata = this.dataSource.getMetadata(UserPlan);
+    const planValidTo = columnConverter(planMetadata, 'validTo');
+    const groupMetadata = this.dataSource.getMetadata(Group);
+    const conversions: PageConversions = {
+      iso,
+      plan: (validFrom, validTo) => {
+        // SQLite: validFrom as stored in the service's form is written without a Date (see
+        // storedDatetimeIso); validTo, a date column, is the stored text either way.
+        const text = sqlite && typeof validFrom === 'string' ? storedDatetimeIso(validFrom) : null;
+        if (text !== null) return { from: Date.parse(text), validFrom: text, validTo: planValidTo(validTo) as string | null };
+        const plan = hydrate(planMetadata, { valid_from: validFrom, valid_to: validTo }, {} as Pick<UserPlan, 'validFrom' | 'validTo'>);
+        return { from: plan.validFrom.getTime(), validFrom: plan.validFrom.toISOString(), validTo: plan.validTo };
+      },
+      permissions: (stored) => hydrate(groupMetadata, { permissions: stored }, {} as Pick<Group, 'permissions'>).permissions,
+      compare: byLocale,
+    };
+    return (this.shape = { columns, conversions });
+  }
+
+  private shape?: { columns: PageColumns; conversions: PageConversions };
 
   /** How many of the tenant's users the list's filters select. */
   async countList(tenantId: string, filter: UsersFilter, manager: EntityManager = this.dataSource.manager): Promise<number> {

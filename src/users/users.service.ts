@@ -16,6 +16,7 @@ import { MailService } from '../mail/mail.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { EncryptionKey } from '../config/encryption-key.service.js';
+import { type PageMeta, writeUserPage } from './dto/user-page.json.js';
 import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.js';
 import type { PlanAssignmentDto, UserInputDto } from './dto/user.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
@@ -23,7 +24,7 @@ import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { assertKeepsAnAdmin, lockTenantAdmins } from './privileges.js';
 import { CREDENTIALS_REVOKER, type CredentialsRevoker } from './credentials-revoker.port.js';
 import { User } from './user.entity.js';
-import { UsersRepository, type UserSearch } from './users.repository.js';
+import { type UserListPage, UsersRepository, type UserSearch } from './users.repository.js';
 import { comparedFields } from '../database/condition.js';
 
 export const UNIQUE_RULES: UniqueRule[] = [
@@ -211,6 +212,30 @@ export class UsersService {
   }
 
   async list(ctx: TenantContext, query: UserListQuery): Promise<UserPage> {
+    const { page, sortKey, total } = await this.listRequest(ctx, query);
+    const { users, more } = await this.repository.listPage(ctx.tenantId, page);
+    const last = users.at(-1)?.user;
+    const nextCursor = more && last ? this.cursors.seal([query.sort, sortKey.value(last), last.id]) : null;
+    return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
+  }
+
+  /**
+   * The same page as the JSON text GET /api/v2/users answers, `{ data, meta }`, written
+   * straight from the page's rows (writeUserPage): the same bytes as
+   * `JSON.stringify({ data: toUserResponses(list(…).users, viewer), meta })`, for a fraction
+   * of the work.
+   */
+  async listJson(ctx: TenantContext, query: UserListQuery): Promise<string> {
+    const { page, sortKey, total } = await this.listRequest(ctx, query);
+    const { rows, more, last, columns, conversions } = await this.repository.listPageRows(ctx.tenantId, page);
+    const nextCursor = more && last ? this.cursors.seal([query.sort, sortKey.value(last), last.id]) : null;
+    const meta: PageMeta = { limit: query.limit, offset: query.offset, nextCursor };
+    if (total !== undefined) meta.total = total;
+    return writeUserPage(rows, columns, conversions, ctx.principal, meta);
+  }
+
+  /** A list request's checks, its page as the repository reads it, the sort's cursor key, and the count when asked. */
+  private async listRequest(ctx: TenantContext, query: UserListQuery): Promise<{ page: UserListPage; sortKey: SortKey; total?: number }> {
     const sortName = query.sort.replace(/^-/, '');
     // The order of a list sorted by email gives the addresses away to a viewer that sees
     // them masked: with users it creates itself as markers, it could bisect every one.
@@ -219,11 +244,9 @@ export class UsersService {
     }
     const filter: UsersFilter = query.filter.email === undefined ? query.filter : { ...query.filter, email: canonicalEmail(query.filter.email) };
     const total = query.count ? await this.repository.countList(ctx.tenantId, filter) : undefined;
-    const after = query.after === undefined ? undefined : this.openCursor(SORT_KEYS[sortName]!, query.sort, query.after);
-    const { users, more } = await this.repository.listPage(ctx.tenantId, { filter, sort: query.sort, after, offset: query.offset, limit: query.limit });
-    const last = users.at(-1)?.user;
-    const nextCursor = more && last ? this.cursors.seal([query.sort, SORT_KEYS[sortName]!.value(last), last.id]) : null;
-    return total === undefined ? { users, nextCursor } : { users, nextCursor, total };
+    const sortKey = SORT_KEYS[sortName]!;
+    const after = query.after === undefined ? undefined : this.openCursor(sortKey, query.sort, query.after);
+    return { page: { filter, sort: query.sort, after, offset: query.offset, limit: query.limit }, sortKey, total };
   }
 
   /**

@@ -1,7 +1,11 @@
+import { newId } from '../src/common/ids.js';
+import { Database } from '../src/database/database.service.js';
+import { Session } from '../src/sessions/session.entities.js';
 import { SessionsRepository } from '../src/sessions/sessions.repository.js';
 import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
-import { startApp, type TestApp } from './helpers/app.js';
+import { createTenant, startApp, type TestApp } from './helpers/app.js';
 import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { createUser } from './helpers/users.js';
 
 /**
  * What sign-in and every authenticated request send to the database: the SQL each method of
@@ -15,6 +19,7 @@ import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
 const TENANT = '00000000-0000-7000-8000-000000000001';
 const USER = '00000000-0000-7000-8000-000000000002';
 const SESSION = '00000000-0000-7000-8000-000000000005';
+const OTHER_SESSION = '00000000-0000-7000-8000-000000000006';
 const AT = new Date('2026-01-02T03:04:05.678Z');
 const KEY_HASH = 'a'.repeat(64);
 
@@ -33,11 +38,38 @@ describe('the SQL of the sign-in repositories', () => {
 
   it('SessionsRepository matches src/queries/sessions.repository.<dialect>.sql', async () => {
     const sessions = t.app.get(SessionsRepository);
+    const db = t.app.get(Database);
     await matches('SessionsRepository', 'sessions.repository', [
       ['liveSessionState(tenantId, sessionId, userId)', () => sessions.liveSessionState(TENANT, SESSION, USER)],
       ['apiKeyState(keyHash)', () => sessions.apiKeyState(KEY_HASH)],
       ['findForRefresh(sessionId)', () => sessions.findForRefresh(SESSION)],
       ['endOf(sessionId)', () => sessions.endOf(SESSION)],
+      ['live(tenantId, userId, now, newest first)', () => sessions.live(TENANT, USER, AT, 'newest')],
+      ['live(tenantId, userId, now, least recently used first), in a transaction', () => db.transaction((m) => sessions.live(TENANT, USER, AT, 'leastRecentlyUsed', m))],
+      ['unendedIds(tenantId, userId), in a transaction', () => db.transaction((m) => sessions.unendedIds(TENANT, USER, m))],
+      ['endMany(tenantId, 2 sessions, reason)', () => db.transaction((m) => sessions.endMany(TENANT, [SESSION, OTHER_SESSION], 'limit', AT, m))],
+      ['end(tenantId, sessionId, reason)', () => sessions.end(TENANT, SESSION, 'logout', AT)],
+      ['swapRefresh(tenantId, sessionId, presented hash, the new hash and times)', () =>
+        sessions.swapRefresh(TENANT, SESSION, KEY_HASH, { refreshHash: 'b'.repeat(64), lastUsedAt: AT, expiresAt: AT })],
+      ['touch(tenantId, sessionId, userId, now, since), a session not used since', () => sessions.touch(TENANT, SESSION, USER, AT, AT)],
+    ]);
+  });
+
+  it('SessionsRepository writes of new rows match src/queries/sessions.repository.writes.<dialect>.sql', async () => {
+    // Rows that refer to a tenant and a user need real ones; the statements are the same whichever.
+    const sessions = t.app.get(SessionsRepository);
+    const db = t.app.get(Database);
+    const tenant = await createTenant(t);
+    const user = await createUser(t, tenant);
+    const session = Object.assign(new Session(), {
+      id: newId(), tenantId: tenant.id, userId: user.id, refreshHash: KEY_HASH, ip: '127.0.0.1', userAgent: null,
+      createdAt: AT, lastUsedAt: AT, expiresAt: AT, endedAt: null, endReason: null,
+    });
+    await expectSqlSnapshot(t, 'test/sign-in-repositories-sql.spec.ts', 'SessionsRepository', 'sessions.repository.writes', [
+      ['insert(tenantId, session)', () => db.transaction((m) => sessions.insert(tenant.id, session, m))],
+      ['touch(tenantId, sessionId, userId, now, since), a session last used before', () =>
+        sessions.touch(tenant.id, session.id, user.id, new Date(AT.getTime() + 120_000), new Date(AT.getTime() + 60_000))],
+      ['replaceApiKey(tenantId, userId, keyHash)', () => db.transaction((m) => sessions.replaceApiKey(tenant.id, user.id, 'c'.repeat(64), AT, m))],
     ]);
   });
 

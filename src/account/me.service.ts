@@ -52,7 +52,7 @@ export class MeService {
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
       await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: () => 'version + 1', updatedAt: new Date() });
-      await this.sessions.endAllForUser(manager, user.id, 'password_changed', principal.sessionId ?? undefined);
+      await this.sessions.endAllForUser(manager, user, 'password_changed', principal.sessionId ?? undefined);
       await this.audit.recordFor(manager, ctx, 'user.password_changed', { type: 'user', id: user.id });
     });
   }

@@ -86,7 +86,7 @@ export class PasswordResetService {
         { id: user.id },
         { passwordHash, resetPassword: false, failedLogins: 0, lockedUntil: null, version: () => 'version + 1', updatedAt: new Date() },
       );
-      await this.sessions.endAllForUser(manager, user.id, 'password_reset');
+      await this.sessions.endAllForUser(manager, user, 'password_reset');
       await this.audit.record(manager, {
         tenantId: user.tenantId,
         action: 'auth.password_reset',

@@ -45,3 +45,24 @@ SELECT e.`id` AS `id`, e.`tenant_id` AS `tenant_id`, e.`user_id` AS `user_id`, e
 
 -- SessionsRepository.endOf(sessionId)
 SELECT tenant_id, user_id, end_reason FROM sessions WHERE id = ?;
+
+-- SessionsRepository.live(tenantId, userId, now, newest first)
+SELECT `Session`.`id` AS `Session_id`, `Session`.`tenant_id` AS `Session_tenant_id`, `Session`.`user_id` AS `Session_user_id`, `Session`.`refresh_hash` AS `Session_refresh_hash`, `Session`.`ip` AS `Session_ip`, `Session`.`user_agent` AS `Session_user_agent`, `Session`.`created_at` AS `Session_created_at`, `Session`.`last_used_at` AS `Session_last_used_at`, `Session`.`expires_at` AS `Session_expires_at`, `Session`.`ended_at` AS `Session_ended_at`, `Session`.`end_reason` AS `Session_end_reason` FROM `sessions` `Session` WHERE ((`Session`.`tenant_id` = ?) AND (`Session`.`user_id` = ?) AND (`Session`.`ended_at` IS NULL) AND (`Session`.`expires_at` > ?)) ORDER BY `Session`.`created_at` DESC;
+
+-- SessionsRepository.live(tenantId, userId, now, least recently used first), in a transaction
+SELECT `Session`.`id` AS `Session_id`, `Session`.`tenant_id` AS `Session_tenant_id`, `Session`.`user_id` AS `Session_user_id`, `Session`.`refresh_hash` AS `Session_refresh_hash`, `Session`.`ip` AS `Session_ip`, `Session`.`user_agent` AS `Session_user_agent`, `Session`.`created_at` AS `Session_created_at`, `Session`.`last_used_at` AS `Session_last_used_at`, `Session`.`expires_at` AS `Session_expires_at`, `Session`.`ended_at` AS `Session_ended_at`, `Session`.`end_reason` AS `Session_end_reason` FROM `sessions` `Session` WHERE ((`Session`.`tenant_id` = ?) AND (`Session`.`user_id` = ?) AND (`Session`.`ended_at` IS NULL) AND (`Session`.`expires_at` > ?)) ORDER BY `Session`.`last_used_at` ASC, `Session`.`created_at` ASC;
+
+-- SessionsRepository.unendedIds(tenantId, userId), in a transaction
+SELECT `Session`.`id` AS `Session_id` FROM `sessions` `Session` WHERE ((`Session`.`tenant_id` = ?) AND (`Session`.`user_id` = ?) AND (`Session`.`ended_at` IS NULL));
+
+-- SessionsRepository.endMany(tenantId, 2 sessions, reason)
+UPDATE `sessions` SET `ended_at` = ?, `end_reason` = ? WHERE `tenant_id` = ? AND `id` IN (?, ?);
+
+-- SessionsRepository.end(tenantId, sessionId, reason)
+UPDATE `sessions` SET `ended_at` = ?, `end_reason` = ? WHERE (`id` = ? AND `tenant_id` = ? AND `ended_at` IS NULL);
+
+-- SessionsRepository.swapRefresh(tenantId, sessionId, presented hash, the new hash and times)
+UPDATE `sessions` SET `refresh_hash` = ?, `last_used_at` = ?, `expires_at` = ? WHERE (`id` = ? AND `tenant_id` = ? AND `refresh_hash` = ? AND `ended_at` IS NULL);
+
+-- SessionsRepository.touch(tenantId, sessionId, userId, now, since), a session not used since
+UPDATE `sessions` SET `last_used_at` = ? WHERE (`id` = ? AND `tenant_id` = ? AND `last_used_at` < ?);

@@ -45,6 +45,7 @@ export function ipAllowed(address: string, entries: string[]): boolean {
 /** What the bearer resolver needs of a session besides the user's state. */
 export interface LiveSession {
   id: string;
+  tenantId: string;
   userId: string;
   lastUsedAt: Date;
 }
@@ -61,7 +62,7 @@ export class AuthStateService {
   async loadForSession(sessionId: string, userId: string, tenantId: string): Promise<{ session: LiveSession; state: UserAuthState } | null> {
     const live = await this.repository.liveSessionState(tenantId, sessionId, userId);
     if (!live) return null;
-    return { session: { id: sessionId, userId, lastUsedAt: live.lastUsedAt }, state: stateOf(live.facts) };
+    return { session: { id: sessionId, tenantId, userId, lastUsedAt: live.lastUsedAt }, state: stateOf(live.facts) };
   }
 
   /** The current state of the user whose API key hashes to keyHash, or null when there is no such key. */

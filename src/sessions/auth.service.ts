@@ -180,9 +180,9 @@ export class AuthService {
     if (ctx.principal.kind !== 'user' || ctx.principal.sessionId === null) {
       throw new DomainError('bad_request', 'Only a session can log out; API keys are reset instead');
     }
-    const { sessionId } = ctx.principal;
+    const { sessionId, tenantId } = ctx.principal;
     await this.db.transaction(async (manager) => {
-      await this.sessions.end(sessionId, 'logout', manager);
+      await this.sessions.end(tenantId, sessionId, 'logout', manager);
       await this.audit.recordFor(manager, ctx, 'auth.logged_out', { type: 'session', id: sessionId });
     });
   }

@@ -13,11 +13,11 @@ export class SessionCredentialsRevoker implements CredentialsRevoker {
     private readonly secondFactor: SecondFactorService,
   ) {}
 
-  endSessions(manager: EntityManager, userId: string, reason: 'deactivated' | 'force_logout' | 'password_changed'): Promise<number> {
-    return this.sessions.endAllForUser(manager, userId, reason);
+  endSessions(manager: EntityManager, user: Pick<User, 'id' | 'tenantId'>, reason: 'deactivated' | 'force_logout' | 'password_changed'): Promise<number> {
+    return this.sessions.endAllForUser(manager, user, reason);
   }
 
-  resetApiKey(manager: EntityManager, user: User): Promise<string> {
+  resetApiKey(manager: EntityManager, user: Pick<User, 'id' | 'tenantId'>): Promise<string> {
     return this.sessions.resetApiKey(manager, user);
   }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, LessThan, MoreThan } from 'typeorm';
 import { readEntities, readRows } from '../database/fast-query.js';
-import { Session } from './session.entities.js';
+import { User } from '../users/user.entity.js';
+import { ApiKey, Session } from './session.entities.js';
 
 /**
  * A credential's user as the database holds it: the user's, tenant's and TFA flags, its
@@ -92,10 +93,11 @@ export const SESSION_END_SQL = 'SELECT tenant_id, user_id, end_reason FROM sessi
 type StateRow = Partial<UserRow> & { kind: 's' | 'g' | 'w'; value: unknown; session_last_used_at?: unknown };
 
 /**
- * The sessions and API keys tables, and what a credential's user may do, read on every
- * authenticated request. Methods take the tenant first, except those that start from a
- * credential alone (a refresh token, an API key), which is how the tenant becomes known.
- * The statements are fixed strings, so the driver reuses their prepared form.
+ * The sessions and API keys tables: what a credential's user may do, read on every
+ * authenticated request (fixed strings, so the driver reuses their prepared form), and the
+ * sessions' life, from sign-in through refreshes to their end. Methods take the tenant first,
+ * except those that start from a credential alone (a refresh token, an API key), which is how
+ * the tenant becomes known.
  */
 @Injectable()
 export class SessionsRepository {
@@ -132,6 +134,76 @@ export class SessionsRepository {
     const ended = await this.dataSource.query(SESSION_END_SQL, [sessionId]);
     const row = (ended as { tenant_id: string; user_id: string; end_reason: string | null }[])[0];
     return row && { tenantId: row.tenant_id, userId: row.user_id, endReason: row.end_reason };
+  }
+
+  /**
+   * The user's sessions neither ended nor expired at `now`: newest first (as listed), or least
+   * recently used first (the ones a sign-in past the user's limit ends).
+   */
+  live(tenantId: string, userId: string, now: Date, order: 'newest' | 'leastRecentlyUsed', manager: EntityManager = this.dataSource.manager): Promise<Session[]> {
+    return manager.find(Session, {
+      where: { tenantId, userId, endedAt: IsNull(), expiresAt: MoreThan(now) },
+      order: order === 'newest' ? { createdAt: 'DESC' } : { lastUsedAt: 'ASC', createdAt: 'ASC' },
+    });
+  }
+
+  /** The ids of the user's sessions not yet ended, expired or not. */
+  async unendedIds(tenantId: string, userId: string, manager: EntityManager): Promise<string[]> {
+    const sessions = await manager.find(Session, { where: { tenantId, userId, endedAt: IsNull() }, select: { id: true } });
+    return sessions.map((s) => s.id);
+  }
+
+  async insert(tenantId: string, session: Session, manager: EntityManager): Promise<void> {
+    if (session.tenantId !== tenantId) throw new Error('a session of another tenant in an insert');
+    await manager.insert(Session, session);
+  }
+
+  /** Ends these sessions of the tenant, for this reason. */
+  async endMany(tenantId: string, sessionIds: string[], reason: string, now: Date, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ endedAt: now, endReason: reason })
+      .where('tenant_id = :tenantId', { tenantId })
+      .andWhere('id IN (:...ids)', { ids: sessionIds })
+      .execute();
+  }
+
+  /** Ends one session of the tenant unless it has ended already; false when it had, or is not there. */
+  async end(tenantId: string, sessionId: string, reason: string, now: Date, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const result = await manager.update(Session, { id: sessionId, tenantId, endedAt: IsNull() }, { endedAt: now, endReason: reason });
+    return Boolean(result.affected);
+  }
+
+  /**
+   * A refresh: the session's refresh hash becomes the new one only while it is still the one
+   * presented and the session has not ended, in one conditional UPDATE, so of several refreshes
+   * with one token at most one wins (true).
+   */
+  async swapRefresh(
+    tenantId: string,
+    sessionId: string,
+    presentedHash: string,
+    changes: Pick<Session, 'refreshHash' | 'lastUsedAt' | 'expiresAt'>,
+  ): Promise<boolean> {
+    const result = await this.dataSource.manager.update(Session, { id: sessionId, tenantId, refreshHash: presentedHash, endedAt: IsNull() }, changes);
+    return Boolean(result.affected);
+  }
+
+  /**
+   * Records activity: the session's lastUsedAt when it was last written before `since` (so at
+   * most once in that while, whatever the request rate), and then its user's lastActionAt.
+   */
+  async touch(tenantId: string, sessionId: string, userId: string, now: Date, since: Date): Promise<void> {
+    const { manager } = this.dataSource;
+    const result = await manager.update(Session, { id: sessionId, tenantId, lastUsedAt: LessThan(since) }, { lastUsedAt: now });
+    if (result.affected) await manager.update(User, { id: userId, tenantId }, { lastActionAt: now });
+  }
+
+  /** The user's API key becomes the one with this hash; the previous one goes. */
+  async replaceApiKey(tenantId: string, userId: string, keyHash: string, now: Date, manager: EntityManager): Promise<void> {
+    await manager.delete(ApiKey, { userId, tenantId });
+    await manager.insert(ApiKey, { userId, tenantId, keyHash, createdAt: now });
   }
 }
 

@@ -422,11 +422,11 @@ export class UsersService {
     Object.assign(user, changes);
     await this.replaceRelations(manager, ctx.tenantId, user.id, input, groups, now, false);
     // Setting the password ends the user's sessions, whoever sets it.
-    if (passwordHash !== undefined) await this.credentials.endSessions(manager, user.id, 'password_changed');
+    if (passwordHash !== undefined) await this.credentials.endSessions(manager, user, 'password_changed');
     // `active` sent with a new value is the deactivate or reactivate action: the same
     // session effects and the same event (SCIM's `active: false` arrives here).
     const standing = changes.active !== undefined && changes.active !== wasActive ? (changes.active ? 'reactivate' : 'deactivate') : null;
-    if (standing === 'deactivate') await this.deactivated(manager, user.id);
+    if (standing === 'deactivate') await this.deactivated(manager, user);
     const onlyStanding = standing !== null && Object.entries(input).every(([key, value]) => key === 'active' || value === undefined);
     const target = { type: 'user', id: user.id } as const;
     if (!onlyStanding) await this.audit.recordFor(manager, ctx, 'user.updated', target);
@@ -512,15 +512,15 @@ export class UsersService {
    * sent to PUT/PATCH (SCIM's deprovisioning) alike: the sessions end; the API key stays but is
    * refused while the user is inactive.
    */
-  private async deactivated(manager: EntityManager, userId: string): Promise<void> {
-    await this.credentials.endSessions(manager, userId, 'deactivated');
+  private async deactivated(manager: EntityManager, user: User): Promise<void> {
+    await this.credentials.endSessions(manager, user, 'deactivated');
   }
 
   /** The columns an action changes, after doing its session side effects; null = none. */
   private async actionChanges(manager: EntityManager, user: User, action: UserAction): Promise<Partial<User> | null> {
     switch (action) {
       case 'deactivate':
-        if (user.active) await this.deactivated(manager, user.id);
+        if (user.active) await this.deactivated(manager, user);
         return user.active ? { active: false } : null;
       case 'reactivate':
         return user.active ? null : { active: true };
@@ -543,7 +543,7 @@ export class UsersService {
     return this.db.transaction(async (manager) => {
       const user = await this.findUser(manager, ctx.tenantId, ref, true);
       await this.assertMayActOn(manager, ctx, user);
-      await this.credentials.endSessions(manager, user.id, 'force_logout');
+      await this.credentials.endSessions(manager, user, 'force_logout');
       await this.audit.recordFor(manager, ctx, 'user.force_logged_out', { type: 'user', id: user.id });
       return (await this.withRelations(manager, ctx.tenantId, [user]))[0]!;
     });

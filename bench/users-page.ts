@@ -7,7 +7,8 @@
  *   BENCH_BASELINE=<dir> node dist/bench/users-page.js
  *
  * BENCH_BASELINE names another build of the service (a directory holding its `bin/serve` and
- * `dist/`), e.g. main's, copied into `bench-baseline/` of this checkout (ignored by git and
+ * `dist/`), or several, comma-separated (each measured in turn, in that order, before ours in
+ * every round), e.g. main's, copied into `bench-baseline/` of this checkout (ignored by git and
  * ESLint) so that it resolves the same node_modules:
  *
  *   git checkout <base> && npm run build && mkdir -p bench-baseline/bin && cp -r dist bench-baseline/ \
@@ -100,7 +101,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[v
 
 async function main(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'identity-bench-page-'));
-  const baselineDir = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+  const baselineDirs = (process.env.BENCH_BASELINE ?? '').split(',').filter(Boolean).map((dir) => resolve(dir));
   console.log(`users-page benchmark: ${SECONDS} s per measurement, ${ROUNDS} round(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const children: Child[] = [];
   try {
@@ -112,14 +113,15 @@ async function main(report: Report): Promise<void> {
     copyFileSync(seedDb, join(dir, 'ours.sqlite'));
     const ours = await startService({ databaseUrl: `sqlite:${join(dir, 'ours.sqlite')}`, cpuProfDir: process.env.BENCH_CPU_PROF });
     children.push(ours);
-    let baseline: Child | undefined;
-    if (baselineDir) {
-      copyFileSync(seedDb, join(dir, 'baseline.sqlite'));
-      baseline = await startService({ databaseUrl: `sqlite:${join(dir, 'baseline.sqlite')}`, root: baselineDir });
-      children.push(baseline);
+    const baselines: { name: string; child: Child }[] = [];
+    for (const [i, baselineDir] of baselineDirs.entries()) {
+      copyFileSync(seedDb, join(dir, `baseline-${i}.sqlite`));
+      const child = await startService({ databaseUrl: `sqlite:${join(dir, `baseline-${i}.sqlite`)}`, root: baselineDir });
+      children.push(child);
+      baselines.push({ name: baselineDirs.length > 1 ? `baseline ${baselineDir.split('/').at(-1)}` : 'baseline', child });
       // The answers must be the same bytes but for the next-page cursor, which is sealed with a
       // fresh nonce each time (the two are read at the same moment of the day).
-      const [mine, theirs] = [await fetchPage(ours.base, headers), await fetchPage(baseline.base, headers)].map((text) =>
+      const [mine, theirs] = [await fetchPage(ours.base, headers), await fetchPage(child.base, headers)].map((text) =>
         text.replace(/"nextCursor":"[^"]*"/, '"nextCursor":"…"'),
       ) as [string, string];
       if (mine !== theirs) {
@@ -127,26 +129,32 @@ async function main(report: Report): Promise<void> {
         while (mine[at] === theirs[at]) at++;
         throw new Error(`the page differs from the baseline's at byte ${at}:\nours     …${mine.slice(at - 100, at + 200)}\nbaseline …${theirs.slice(at - 100, at + 200)}`);
       }
-      console.log(`  both answers are the same ${mine.length} bytes (but for the cursor)`);
+      console.log(`  ${baselines.at(-1)!.name}: both answers are the same ${mine.length} bytes (but for the cursor)`);
     }
     const options = (base: string): Options => ({ url: `${base}${PAGE}`, connections: CONNECTIONS, headers });
-    const mine: { rps: number; cpuUs: number }[] = [];
-    const base: { rps: number; cpuUs: number }[] = [];
+    type Measured = { rps: number; cpuUs: number };
+    const mine: Measured[] = [];
+    const base: Measured[][] = baselines.map(() => []);
+    const show = (m: Measured) => `${m.rps.toFixed(0)} req/s, ${m.cpuUs.toFixed(0)} µs CPU/req`;
     for (let round = 0; round < ROUNDS; round++) {
-      if (baseline) base.push(await measure('baseline', options(baseline.base), baseline.pid));
+      const line: string[] = [];
+      for (const [i, { name, child }] of baselines.entries()) {
+        base[i]!.push(await measure(name, options(child.base), child.pid));
+        line.push(`${name} ${show(base[i]!.at(-1)!)}`);
+      }
       mine.push(await measure('ours', options(ours.base), ours.pid));
-      const show = (m: { rps: number; cpuUs: number }) => `${m.rps.toFixed(0)} req/s, ${m.cpuUs.toFixed(0)} µs CPU/req`;
-      console.log(`  round ${round + 1}: ${baseline ? `baseline ${show(base.at(-1)!)}; ` : ''}ours ${show(mine.at(-1)!)}; load average ${loadavg()[0]!.toFixed(2)}`);
+      console.log(`  round ${round + 1}: ${[...line, `ours ${show(mine.at(-1)!)}`].join('; ')}; load average ${loadavg()[0]!.toFixed(2)}`);
     }
     const figure = `GET ${PAGE}, SQLite, 10 conns, 50 users with groups, tags, allow-lists and plans (median of ${ROUNDS})`;
-    const rates = (side: typeof mine) => median(side.map((m) => m.rps));
-    const cpu = (side: typeof mine) => median(side.map((m) => m.cpuUs));
-    if (baseline) {
-      report.add(baselineFigure(`${figure}, req/s, baseline build`, rates(base), 'req/s'));
-      report.add(referenceFigure(`${figure}, req/s`, rates(mine), 'req/s', rates(base), 'the baseline build, same run'));
-      report.add(baselineFigure(`${figure}, service CPU per request, baseline build`, cpu(base), 'µs'));
-      report.add(referenceFigure(`${figure}, service CPU per request`, cpu(mine), 'µs', cpu(base), 'the baseline build, same run'));
-    } else {
+    const rates = (side: Measured[]) => median(side.map((m) => m.rps));
+    const cpu = (side: Measured[]) => median(side.map((m) => m.cpuUs));
+    for (const [i, { name }] of baselines.entries()) {
+      report.add(baselineFigure(`${figure}, req/s, ${name} build`, rates(base[i]!), 'req/s'));
+      report.add(referenceFigure(`${figure}, req/s, against the ${name} build`, rates(mine), 'req/s', rates(base[i]!), `the ${name} build, same run`));
+      report.add(baselineFigure(`${figure}, service CPU per request, ${name} build`, cpu(base[i]!), 'µs'));
+      report.add(referenceFigure(`${figure}, service CPU per request, against the ${name} build`, cpu(mine), 'µs', cpu(base[i]!), `the ${name} build, same run`));
+    }
+    if (!baselines.length) {
       report.add(baselineFigure(`${figure}, req/s`, rates(mine), 'req/s'));
       report.add(baselineFigure(`${figure}, service CPU per request`, cpu(mine), 'µs'));
     }

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import type { TenantContext } from '../auth/request-context.js';
 import { DomainError } from '../common/errors.js';
 import { Database } from '../database/database.service.js';
-import { Tenant } from '../tenants/tenant.entity.js';
+import { TenantsService } from '../tenants/tenants.service.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../users/passwords.js';
-import { User } from '../users/user.entity.js';
+import type { User } from '../users/user.entity.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { LockoutService } from '../sessions/lockout.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 
@@ -19,8 +19,9 @@ export function userPrincipal(ctx: TenantContext): UserPrincipal {
 @Injectable()
 export class MeService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly db: Database,
+    private readonly users: UsersRepository,
+    private readonly tenants: TenantsService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
@@ -28,7 +29,7 @@ export class MeService {
 
   async user(ctx: TenantContext): Promise<User> {
     const { userId } = userPrincipal(ctx);
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: userId, tenantId: ctx.tenantId });
+    const user = await this.users.findOne(ctx.tenantId, 'id', userId);
     if (!user) throw new DomainError('invalid_credentials');
     return user;
   }
@@ -47,11 +48,11 @@ export class MeService {
     );
     if (outcome === 'locked') throw await this.lockout.refusal(policy, user.id);
     if (outcome !== 'right') throw DomainError.validation([{ field: 'currentPassword', message: 'is not the current password' }]);
-    const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: ctx.tenantId });
+    const tenant = await this.tenants.get(ctx.tenantId);
     checkPasswordPolicy(newPassword, tenant.passwordMinLength, 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
-      await manager.update(User, { id: user.id }, { passwordHash, resetPassword: false, version: () => 'version + 1', updatedAt: new Date() });
+      await this.users.setOwnPassword(ctx.tenantId, user.id, passwordHash, false, manager);
       await this.sessions.endAllForUser(manager, user, 'password_changed', principal.sessionId ?? undefined);
       await this.audit.recordFor(manager, ctx, 'user.password_changed', { type: 'user', id: user.id });
     });

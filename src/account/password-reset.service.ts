@@ -10,6 +10,7 @@ import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
 import { User } from '../users/user.entity.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { PasswordResetToken } from '../sessions/session.entities.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 
@@ -28,12 +29,13 @@ export class PasswordResetService {
     private readonly sessions: SessionsService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
+    private readonly users: UsersRepository,
   ) {}
 
   async request(tenantRef: string, email: string, client: { ip: string; requestId: string }): Promise<void> {
     const tenant = await this.tenants.findByRef(tenantRef);
     const user = tenant?.active
-      ? await this.dataSource.getRepository(User).findOneBy({ tenantId: tenant.id, email: email.trim().toLowerCase() })
+      ? await this.users.findOne(tenant.id, 'email', email.trim().toLowerCase())
       : null;
     // Equal work on every path: one hash verification, whatever the outcome.
     await verifyAgainstDecoy(email);
@@ -81,11 +83,7 @@ export class PasswordResetService {
     await this.db.transaction(async (manager) => {
       const used = await manager.update(PasswordResetToken, { id: row.id, usedAt: IsNull() }, { usedAt: new Date() });
       if (!used.affected) throw invalid;
-      await manager.update(
-        User,
-        { id: user.id },
-        { passwordHash, resetPassword: false, failedLogins: 0, lockedUntil: null, version: () => 'version + 1', updatedAt: new Date() },
-      );
+      await this.users.setOwnPassword(user.tenantId, user.id, passwordHash, true, manager);
       await this.sessions.endAllForUser(manager, user, 'password_reset');
       await this.audit.record(manager, {
         tenantId: user.tenantId,

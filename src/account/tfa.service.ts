@@ -5,7 +5,8 @@ import { encrypt, hmacHex, randomToken } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
-import { User } from '../users/user.entity.js';
+import type { User } from '../users/user.entity.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { EncryptionKey } from '../config/encryption-key.service.js';
 import { LockoutService } from '../sessions/lockout.service.js';
 import { SecondFactorService } from '../sessions/second-factor.service.js';
@@ -26,6 +27,7 @@ export class TfaService {
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
     private readonly secondFactor: SecondFactorService,
+    private readonly users: UsersRepository,
   ) {}
 
   /** A new secret, not yet in force: confirm with a code from it to switch it on. */
@@ -61,7 +63,7 @@ export class TfaService {
         RecoveryCode,
         codes.map((code) => ({ id: newId(), userId: user.id, codeHash: hmacHex(this.encryption.key, code), usedAt: null })),
       );
-      await manager.update(User, { id: user.id }, { tfa: true, resetTfa: false, version: () => 'version + 1', updatedAt: new Date() });
+      await this.users.setTfa(user.tenantId, user.id, true, manager);
       await this.audit.recordFor(manager, ctx, 'tfa.enrolled', { type: 'user', id: user.id });
     });
     return codes;
@@ -79,7 +81,7 @@ export class TfaService {
     if (outcome !== 'right') throw WRONG_CODE();
     await this.db.transaction(async (manager) => {
       await this.secondFactor.remove(manager, user.id);
-      await manager.update(User, { id: user.id }, { tfa: false, version: () => 'version + 1', updatedAt: new Date() });
+      await this.users.setTfa(user.tenantId, user.id, false, manager);
       await this.audit.recordFor(manager, ctx, 'tfa.disabled', { type: 'user', id: user.id });
     });
   }

@@ -11,8 +11,8 @@ import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
 import { LoginFactsRepository } from '../users/login-facts.repository.js';
-import { readUser } from '../users/users.repository.js';
-import { User } from '../users/user.entity.js';
+import { readUser, UsersRepository } from '../users/users.repository.js';
+import type { User } from '../users/user.entity.js';
 import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
 import type { Client } from './client.js';
 import type { LoginDto, TokenResponse } from './dto/auth.dto.js';
@@ -47,6 +47,7 @@ export class AuthService {
     private readonly lockout: LockoutService,
     private readonly loginFactsRepository: LoginFactsRepository,
     private readonly sessionsRepository: SessionsRepository,
+    private readonly usersRepository: UsersRepository,
   ) {}
 
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
@@ -95,9 +96,9 @@ export class AuthService {
       { actor: { type: 'anonymous', id: null }, ip: client.ip, requestId: client.requestId, failedAction: 'auth.login_failed' },
       async (manager) => {
         // A login is an action: lastActionAt shows it at once (touch writes at most once a minute).
-        await manager.update(User, { id: user.id }, { lockedUntil: null, lastLoginAt: now, lastActionAt: now });
+        await this.usersRepository.recordSignIn(tenant.id, user.id, now, manager);
         // Only if the hash is still the one verified, so a password changed meanwhile stands.
-        if (upgraded) await manager.update(User, { id: user.id, tenantId: tenant.id, passwordHash }, { passwordHash: upgraded });
+        if (upgraded) await this.usersRepository.upgradePasswordHash(tenant.id, user.id, passwordHash, upgraded, manager);
         const created = await this.sessions.create(manager, user, tenant, limit, client);
         for (const evicted of created.evicted) {
           await this.audit.record(manager, {

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AuditActor } from '../audit/audit.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Database } from '../database/database.service.js';
 import { DomainError } from '../common/errors.js';
-import { Tenant } from '../tenants/tenant.entity.js';
-import { User } from '../users/user.entity.js';
+import type { Tenant } from '../tenants/tenant.entity.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { LoginFactsRepository } from '../users/login-facts.repository.js';
 
 /** Who guessed, for the audit events a lockout writes. */
 export interface Guesser {
@@ -37,9 +38,10 @@ type LockoutPolicy = Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>;
 @Injectable()
 export class LockoutService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly audit: AuditService,
+    private readonly tenants: TenantsService,
+    private readonly counters: LoginFactsRepository,
   ) {}
 
   /**
@@ -62,16 +64,11 @@ export class LockoutService {
     } finally {
       if (outcome === 'right') {
         await this.db.transaction(async (manager) => {
-          await manager.update(User, { id: userId }, { failedLogins: 0 });
+          await this.counters.clearGuesses(tenant.id, userId, manager);
           await onRight?.(manager);
         });
       } else if (outcome === 'uncounted') {
-        await this.dataSource
-          .createQueryBuilder()
-          .update(User)
-          .set({ failedLogins: () => 'failed_logins - 1' })
-          .where('id = :userId AND failed_logins > 0', { userId })
-          .execute();
+        await this.counters.returnGuess(tenant.id, userId);
       } else {
         await this.failed(tenant, userId, guesser);
       }
@@ -84,15 +81,15 @@ export class LockoutService {
    * time left of the lock (or of a lockout period, while other guesses hold the threshold).
    */
   async refusal(tenant: LockoutPolicy, userId: string): Promise<DomainError> {
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId }, select: { id: true, lockedUntil: true } });
-    const until = user?.lockedUntil && user.lockedUntil > new Date() ? user.lockedUntil.getTime() : Date.now() + tenant.lockoutMinutes * 60_000;
+    const lockedUntil = await this.counters.lockedUntil(tenant.id, userId);
+    const until = lockedUntil && lockedUntil > new Date() ? lockedUntil.getTime() : Date.now() + tenant.lockoutMinutes * 60_000;
     const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
     return new DomainError('rate_limited', 'Too many wrong attempts: the account is locked for now', undefined, { 'Retry-After': String(seconds) });
   }
 
   /** The tenant's lockout policy. */
   policyOf(tenantId: string): Promise<LockoutPolicy> {
-    return this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id: tenantId }, select: { id: true, lockoutThreshold: true, lockoutMinutes: true } });
+    return this.tenants.lockoutPolicy(tenantId);
   }
 
   /**
@@ -105,27 +102,12 @@ export class LockoutService {
   private async claimWhenFree(tenant: LockoutPolicy, userId: string): Promise<boolean> {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     for (;;) {
-      if (await this.claim(tenant, userId)) return true;
+      if (await this.counters.claimGuess(tenant.id, userId, tenant.lockoutThreshold)) return true;
       if (tenant.lockoutThreshold <= 0 || Date.now() >= deadline) return false;
-      const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId, tenantId: tenant.id }, select: { id: true, lockedUntil: true } });
-      if (!user || (user.lockedUntil && user.lockedUntil > new Date())) return false;
+      const lockedUntil = await this.counters.lockedUntil(tenant.id, userId);
+      if (lockedUntil === undefined || (lockedUntil && lockedUntil > new Date())) return false;
       await new Promise((resolve) => setTimeout(resolve, CLAIM_RETRY_MS));
     }
-  }
-
-  /** Counts one guess, in one statement, unless the user is locked or the threshold is taken. */
-  private async claim(tenant: LockoutPolicy, userId: string): Promise<boolean> {
-    const metadata = this.dataSource.getMetadata(User);
-    const now = this.dataSource.driver.preparePersistentValue(new Date(), metadata.findColumnWithPropertyName('lockedUntil')!);
-    const qb = this.dataSource
-      .createQueryBuilder()
-      .update(User)
-      .set({ failedLogins: () => 'failed_logins + 1' })
-      .where('id = :userId AND tenant_id = :tenantId', { userId, tenantId: tenant.id })
-      .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now });
-    if (tenant.lockoutThreshold > 0) qb.andWhere('failed_logins < :threshold', { threshold: tenant.lockoutThreshold });
-    const result = await qb.execute();
-    return Boolean(result.affected);
   }
 
   /** A wrong guess stays counted; the one that reaches the threshold locks the account. */
@@ -143,13 +125,7 @@ export class LockoutService {
       if (guesser.failedAction) await event(guesser.failedAction);
       if (tenant.lockoutThreshold <= 0) return;
       const lockedUntil = new Date(Date.now() + tenant.lockoutMinutes * 60_000);
-      const locked = await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ lockedUntil, failedLogins: 0 })
-        .where('id = :userId AND failed_logins >= :threshold', { userId, threshold: tenant.lockoutThreshold })
-        .execute();
-      if (locked.affected) await event('auth.locked_out');
+      if (await this.counters.lockAtThreshold(tenant.id, userId, tenant.lockoutThreshold, lockedUntil, manager)) await event('auth.locked_out');
     });
   }
 }

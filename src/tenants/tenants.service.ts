@@ -42,6 +42,11 @@ export class TenantsService {
     return tenant ?? null;
   }
 
+  /** The tenant's lockout policy (sessions/lockout.service.ts). */
+  lockoutPolicy(id: string): Promise<Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>> {
+    return this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id }, select: { id: true, lockoutThreshold: true, lockoutMinutes: true } });
+  }
+
   async get(id: string): Promise<Tenant> {
     const tenant = isUuid(id) ? await this.dataSource.getRepository(Tenant).findOneBy({ id }) : null;
     if (!tenant) throw DomainError.notFound('Tenant');

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { readRows } from '../database/fast-query.js';
 import { UserPlan } from './user-relations.entity.js';
+import { User } from './user.entity.js';
 import { todayUtc } from '../common/dates.js';
 
 /**
@@ -25,7 +26,11 @@ export interface LoginFacts {
   planLimits: (number | null)[];
 }
 
-/** The user tables' side of a login: one statement, the tenant first. */
+/**
+ * The user tables' side of a login, the tenant first: its facts in one statement, and the
+ * lockout's counters on the user's row (failed_logins, locked_until), which count guesses at a
+ * user's secrets at sign-in and on the user's own routes (see sessions/lockout.service.ts).
+ */
 @Injectable()
 export class LoginFactsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -52,5 +57,55 @@ export class LoginFactsRepository {
       }
     }
     return facts;
+  }
+
+  /**
+   * Counts one guess, in one statement, unless the user is locked or (a threshold above 0)
+   * `threshold` guesses are counted already; false when it was not counted.
+   */
+  async claimGuess(tenantId: string, userId: string, threshold: number): Promise<boolean> {
+    const metadata = this.dataSource.getMetadata(User);
+    const now = this.dataSource.driver.preparePersistentValue(new Date(), metadata.findColumnWithPropertyName('lockedUntil')!);
+    const qb = this.dataSource
+      .createQueryBuilder()
+      .update(User)
+      .set({ failedLogins: () => 'failed_logins + 1' })
+      .where('id = :userId AND tenant_id = :tenantId', { userId, tenantId })
+      .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now });
+    if (threshold > 0) qb.andWhere('failed_logins < :threshold', { threshold });
+    const result = await qb.execute();
+    return Boolean(result.affected);
+  }
+
+  /** A right guess: the count starts again. */
+  async clearGuesses(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.update(User, { id: userId, tenantId }, { failedLogins: 0 });
+  }
+
+  /** A guess that proved nothing gives its place back. */
+  async returnGuess(tenantId: string, userId: string): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(User)
+      .set({ failedLogins: () => 'failed_logins - 1' })
+      .where('id = :userId AND tenant_id = :tenantId AND failed_logins > 0', { userId, tenantId })
+      .execute();
+  }
+
+  /** Locks the user until `lockedUntil` when `threshold` wrong guesses are counted (the count starts again); true when it did. */
+  async lockAtThreshold(tenantId: string, userId: string, threshold: number, lockedUntil: Date, manager: EntityManager): Promise<boolean> {
+    const locked = await manager
+      .createQueryBuilder()
+      .update(User)
+      .set({ lockedUntil, failedLogins: 0 })
+      .where('id = :userId AND tenant_id = :tenantId AND failed_logins >= :threshold', { userId, tenantId, threshold })
+      .execute();
+    return Boolean(locked.affected);
+  }
+
+  /** Until when the user is locked (null: never locked, or not since the last sign-in); undefined when the tenant has no such user. */
+  async lockedUntil(tenantId: string, userId: string): Promise<Date | null | undefined> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId, tenantId }, select: { id: true, lockedUntil: true } });
+    return user ? user.lockedUntil : undefined;
   }
 }

@@ -859,4 +859,38 @@ export class UsersRepository {
     const [row] = (await manager.query(`SELECT COUNT(*) AS n FROM users u WHERE ${sql}`, params)) as { n: number | string }[];
     return Number(row?.n ?? 0);
   }
+
+  // ---------------------------------------------------------------------------------------
+  // A user's own credentials: sign-in, the own password, a reset by mail, the second factor.
+  // Each write names the user by id within the tenant.
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * A new password of the user's own (changed, or set through a reset token): a required reset
+   * is lifted, and a reset (`unlock`) also clears the lockout counters.
+   */
+  async setOwnPassword(tenantId: string, userId: string, passwordHash: string, unlock: boolean, manager: EntityManager): Promise<void> {
+    const lockout = unlock ? { failedLogins: 0, lockedUntil: null } : {};
+    await manager.update(
+      User,
+      { id: userId, tenantId },
+      { passwordHash, resetPassword: false, ...lockout, version: () => 'version + 1', updatedAt: new Date() },
+    );
+  }
+
+  /** The user's TFA flag; switching it on also lifts a required re-enrolment. */
+  async setTfa(tenantId: string, userId: string, on: boolean, manager: EntityManager): Promise<void> {
+    const changes = on ? { tfa: true, resetTfa: false } : { tfa: false };
+    await manager.update(User, { id: userId, tenantId }, { ...changes, version: () => 'version + 1', updatedAt: new Date() });
+  }
+
+  /** A sign-in: the lock goes, and the sign-in is the user's last login and last action. */
+  async recordSignIn(tenantId: string, userId: string, now: Date, manager: EntityManager): Promise<void> {
+    await manager.update(User, { id: userId, tenantId }, { lockedUntil: null, lastLoginAt: now, lastActionAt: now });
+  }
+
+  /** The hash becomes `upgraded` only while it is still `verified`, so a password changed meanwhile stands. */
+  async upgradePasswordHash(tenantId: string, userId: string, verified: string, upgraded: string, manager: EntityManager): Promise<void> {
+    await manager.update(User, { id: userId, tenantId, passwordHash: verified }, { passwordHash: upgraded });
+  }
 }

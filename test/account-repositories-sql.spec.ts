@@ -1,0 +1,59 @@
+import { Database } from '../src/database/database.service.js';
+import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
+import { UsersRepository } from '../src/users/users.repository.js';
+import { startApp, type TestApp } from './helpers/app.js';
+import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+
+/**
+ * What a user's own credentials send to the database (sign-in, the own password, a reset by
+ * mail, the second factor, the lockout's counters): the SQL each method runs, per dialect,
+ * compared with the checked-in src/queries/<file>.<dialect>.sql, as the other repositories'
+ * snapshots are. After a deliberate change, regenerate the files and review the diff:
+ *
+ *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/account-repositories-sql.spec.ts
+ *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/account-repositories-sql.spec.ts
+ */
+const TENANT = '00000000-0000-7000-8000-000000000001';
+const USER = '00000000-0000-7000-8000-000000000002';
+const AT = new Date('2026-01-02T03:04:05.678Z');
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
+
+describe('the SQL of a user’s own credentials', () => {
+  let t: TestApp;
+  let db: Database;
+  beforeAll(async () => {
+    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
+    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
+    db = t.app.get(Database);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const matches = (repository: string, stem: string, cases: [string, () => Promise<unknown>][]) =>
+    expectSqlSnapshot(t, 'test/account-repositories-sql.spec.ts', repository, stem, cases);
+
+  it('UsersRepository, the own credentials, matches src/queries/users.repository.credentials.<dialect>.sql', async () => {
+    const users = t.app.get(UsersRepository);
+    await matches('UsersRepository', 'users.repository.credentials', [
+      ['setOwnPassword(tenantId, userId, hash, changed)', () => db.transaction((m) => users.setOwnPassword(TENANT, USER, HASH, false, m))],
+      ['setOwnPassword(tenantId, userId, hash, reset: unlocked)', () => db.transaction((m) => users.setOwnPassword(TENANT, USER, HASH, true, m))],
+      ['setTfa(tenantId, userId, on)', () => db.transaction((m) => users.setTfa(TENANT, USER, true, m))],
+      ['setTfa(tenantId, userId, off)', () => db.transaction((m) => users.setTfa(TENANT, USER, false, m))],
+      ['recordSignIn(tenantId, userId, now)', () => db.transaction((m) => users.recordSignIn(TENANT, USER, AT, m))],
+      ['upgradePasswordHash(tenantId, userId, verified, upgraded)', () => db.transaction((m) => users.upgradePasswordHash(TENANT, USER, '$2b$10$verified', HASH, m))],
+    ]);
+  });
+
+  it('LoginFactsRepository, the lockout counters, matches src/queries/login-facts.repository.lockout.<dialect>.sql', async () => {
+    const counters = t.app.get(LoginFactsRepository);
+    await matches('LoginFactsRepository', 'login-facts.repository.lockout', [
+      ['claimGuess(tenantId, userId, threshold 5)', () => counters.claimGuess(TENANT, USER, 5)],
+      ['claimGuess(tenantId, userId, no threshold)', () => counters.claimGuess(TENANT, USER, 0)],
+      ['clearGuesses(tenantId, userId)', () => db.transaction((m) => counters.clearGuesses(TENANT, USER, m))],
+      ['returnGuess(tenantId, userId)', () => counters.returnGuess(TENANT, USER)],
+      ['lockAtThreshold(tenantId, userId, threshold 5, until)', () => db.transaction((m) => counters.lockAtThreshold(TENANT, USER, 5, AT, m))],
+      ['lockedUntil(tenantId, userId)', () => counters.lockedUntil(TENANT, USER)],
+    ]);
+  });
+});

@@ -103,6 +103,23 @@ export function attributeKey(path: string, coreSchema: string): string {
   return lower.startsWith(core) ? lower.slice(core.length) : lower;
 }
 
+/**
+ * The filter a `not` negates. The parser reads `a eq "x"not b eq "y"` as a `not` between two
+ * filters (no `filter` of its own); the grammar has only the prefix `not (…)`, so that is refused.
+ */
+function negated(filter: Filter & { op: 'not' }): Filter {
+  const inner = (filter as { filter?: unknown }).filter;
+  if (typeof inner !== 'object' || inner === null) throw invalid('"not" takes one filter in parentheses: not (…)');
+  return inner as Filter;
+}
+
+/** Refuses a parsed filter the grammar does not allow (see negated), before anything evaluates it. */
+export function assertWellFormed(filter: Filter): void {
+  if (filter.op === 'and' || filter.op === 'or') filter.filters.forEach(assertWellFormed);
+  else if (filter.op === 'not') assertWellFormed(negated(filter));
+  else if (filter.op === '[]') assertWellFormed(filter.valFilter);
+}
+
 /** Parses a SCIM filter and translates it for the resource's attribute map. */
 export function translateFilter(text: string, attributes: AttributeMap, coreSchema: string): Condition {
   precheck(text);
@@ -130,7 +147,7 @@ class Translator {
       case 'or':
         return { kind: filter.op, items: filter.filters.map((f) => this.translate(f, prefix)) };
       case 'not':
-        return { kind: 'not', item: this.translate(filter.filter, prefix) };
+        return { kind: 'not', item: this.translate(negated(filter), prefix) };
       case '[]':
         return this.valuePath(filter.attrPath, filter.valFilter, prefix);
       case 'pr':
@@ -174,7 +191,7 @@ class Translator {
       case 'or':
         return { kind: filter.op, items: filter.filters.map((f) => this.inRelation(f, prefix, relation)) };
       case 'not':
-        return { kind: 'not', item: this.inRelation(filter.filter, prefix, relation) };
+        return { kind: 'not', item: this.inRelation(negated(filter), prefix, relation) };
       case '[]':
         throw invalid('A value path cannot be nested in another');
       case 'pr':

@@ -4,6 +4,7 @@ import { DomainError, type ErrorCode } from '../common/errors.js';
 import type { MembershipChange } from '../groups/groups.service.js';
 import { canonicalBody, canonicalPath, GROUP_SHAPE, joinPath, USER_SHAPE } from './scim-attributes.js';
 import type { ScimDocument } from './scim-users.mapper.js';
+import { assertWellFormed } from './scim-filter.js';
 import { FILTER_LIMITS, PATCH_LIMITS, SCIM } from './scim.constants.js';
 
 /*
@@ -124,7 +125,7 @@ function checkPathFilter(filter: string): void {
   // eslint-disable-next-line no-control-regex
   if (filter.length > FILTER_LIMITS.length || /[\u0000-\u001f]/.test(filter)) throw new DomainError('invalid_filter', 'The path filter is not valid');
   try {
-    parse(filter);
+    assertWellFormed(parse(filter));
   } catch {
     throw new DomainError('invalid_filter', 'The path filter is not valid');
   }

@@ -16,12 +16,17 @@
  * Environment: BENCH_IMPORT_USERS, BENCH_IMPORT_DATABASES (sqlite,mysql), BENCH_MYSQL_URL,
  * BENCH_RESULTS_JSON, BENCH_CPU_PROF (a directory: the service runs with --cpu-prof and writes its
  * profile there when it stops; summarise it with dist/bench/cpuprofile-top.js).
+ *
+ * BENCH_BASELINE names another build of the service (a directory holding its `bin/serve` and
+ * `dist/`, made as bench/users-page.ts describes): each database is then measured with the
+ * baseline and with this build in turn, BENCH_ROUNDS times (default 1), each on a fresh
+ * database, and the figures gain the ratio of this build's rate to the baseline's.
  */
 import Database from 'better-sqlite3';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -34,6 +39,8 @@ const DATABASES = (process.env.BENCH_IMPORT_DATABASES ?? 'sqlite,mysql').split('
 /** crypt_blowfish's test vector for "U*U": every user's password hash as another system exported it. */
 const HASH = '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW';
 const MYSQL_DB = 'identity_bench_import';
+const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '1');
 
 const record = (i: number): object => ({
   email: `user${i}@import.example`,
@@ -125,53 +132,107 @@ async function rawInsertRate(kind: string, databaseUrl: string, tenantId: string
   return count / ((performance.now() - started) / 1000);
 }
 
+interface Measured {
+  first: Run;
+  exported: Run;
+  again: Run;
+  peak: number;
+  load: number;
+  raw?: number;
+}
+
+/** A fresh database of `kind`: the file or database the service gets, and how to drop it. */
+async function freshDatabase(kind: string, dir: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const path = join(dir, `${name}.sqlite`);
+    return { url: `sqlite:${path}`, drop: async () => rmSync(path, { force: true }) };
+  }
+  const database = `${MYSQL_DB}_${name}`;
+  const admin = await createConnection(MYSQL_SERVER);
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+  await admin.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  return {
+    url: `${MYSQL_SERVER}/${database}`,
+    drop: async () => {
+      const conn = await createConnection(MYSQL_SERVER);
+      await conn.query(`DROP DATABASE IF EXISTS ${database}`);
+      await conn.end();
+    },
+  };
+}
+
+/** The first import, the export and the unchanged re-import through one service, on a fresh database. */
+async function measure(kind: string, dir: string, file: string, root: string | undefined, withRaw: boolean): Promise<Measured> {
+  const label = `${kind === 'sqlite' ? 'SQLite' : 'MariaDB'}${root ? ' (baseline)' : ''}`;
+  const db = await freshDatabase(kind, dir, root ? 'baseline' : 'current');
+  const load = loadavg()[0]!;
+  try {
+    const server = await startService({ databaseUrl: db.url, root, cpuProfDir: root ? undefined : process.env.BENCH_CPU_PROF });
+    let result: Measured;
+    try {
+      const tenant = await createTenant(server.base, `import-${Date.now()}`);
+      const rss = sampleRss(server.pid, 500);
+      const first = await importFile(server.base, tenant.id, file);
+      console.log(`${label}: first import ${first.rows} lines in ${first.seconds.toFixed(1)} s (load ${load.toFixed(1)})`, first.summary);
+      const exported = await exportAll(server.base, tenant.id);
+      console.log(`${label}: export ${exported.rows} users in ${exported.seconds.toFixed(1)} s`);
+      const again = await importFile(server.base, tenant.id, file);
+      console.log(`${label}: re-import ${again.rows} lines in ${again.seconds.toFixed(1)} s`, again.summary);
+      const memory = rss.stop();
+      if (first.summary?.created !== USERS || again.summary?.unchanged !== USERS || exported.rows !== USERS) throw new Error(`${label}: the runs did not cover every user`);
+      result = { first, exported, again, peak: memory.peak, load };
+      if (withRaw) result.raw = await rawInsertRate(kind, db.url, tenant.id);
+    } finally {
+      await server.stop();
+    }
+    return result;
+  } finally {
+    await db.drop();
+  }
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 async function main(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   const file = join(dir, 'users.ndjson');
   try {
     await writeFile(file);
-    console.log(`import benchmark: ${USERS} users, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB of NDJSON, on ${DATABASES.join(' and ')}`);
+    console.log(`import benchmark: ${USERS} users, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB of NDJSON, on ${DATABASES.join(' and ')}${BASELINE ? `, against ${BASELINE} in turn, ${ROUNDS} round(s)` : ''}`);
     for (const kind of DATABASES) {
-      let databaseUrl: string;
-      if (kind === 'sqlite') databaseUrl = `sqlite:${join(dir, 'import.sqlite')}`;
-      else {
-        const admin = await createConnection(MYSQL_SERVER);
-        await admin.query(`DROP DATABASE IF EXISTS ${MYSQL_DB}`);
-        await admin.query(`CREATE DATABASE ${MYSQL_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-        await admin.end();
-        databaseUrl = `${MYSQL_SERVER}/${MYSQL_DB}`;
-      }
       const label = kind === 'sqlite' ? 'SQLite' : 'MariaDB';
-      const server = await startService({ databaseUrl, cpuProfDir: process.env.BENCH_CPU_PROF });
-      try {
-        const tenant = await createTenant(server.base, `import-${Date.now()}`);
-        const rss = sampleRss(server.pid, 500);
-        const first = await importFile(server.base, tenant.id, file);
-        console.log(`${label}: first import ${first.rows} lines in ${first.seconds.toFixed(1)} s`, first.summary);
-        const exported = await exportAll(server.base, tenant.id);
-        console.log(`${label}: export ${exported.rows} users in ${exported.seconds.toFixed(1)} s`);
-        const again = await importFile(server.base, tenant.id, file);
-        console.log(`${label}: re-import ${again.rows} lines in ${again.seconds.toFixed(1)} s`, again.summary);
-        const memory = rss.stop();
-        if (first.summary?.created !== USERS || again.summary?.unchanged !== USERS || exported.rows !== USERS) throw new Error(`${label}: the runs did not cover every user`);
-        const firstRate = USERS / first.seconds;
-        const exportRate = USERS / exported.seconds;
-        const againRate = USERS / again.seconds;
-        const raw = await rawInsertRate(kind, databaseUrl, tenant.id);
-        report.add(
-          boundedFigure(`${label}: first import, ${USERS} users with bcrypt hashes`, firstRate, 'rows/s', { min: 4200 }, { value: raw, label: 'raw driver INSERTs of 500' }),
-          referenceFigure(`${label}: first import, seconds`, first.seconds, 's', (USERS / 4200), 'the 4,200 rows/s target'),
-          boundedFigure(`${label}: export`, exportRate, 'rows/s', { min: 20_000 }, { value: firstRate, label: 'first import' }),
-          relativeFigure(`${label}: re-import, every record unchanged`, againRate, 'rows/s', firstRate, 'first import', 2),
-          boundedFigure(`${label}: service RSS, peak over the three runs`, memory.peak, 'MB', { max: 300 }),
-        );
-      } finally {
-        await server.stop();
+      const runs: Measured[] = [];
+      const baselines: Measured[] = [];
+      for (let round = 0; round < (BASELINE ? ROUNDS : 1); round++) {
+        if (BASELINE) baselines.push(await measure(kind, dir, file, BASELINE, false));
+        runs.push(await measure(kind, dir, file, undefined, round === 0));
       }
-      if (kind !== 'sqlite') {
-        const admin = await createConnection(MYSQL_SERVER);
-        await admin.query(`DROP DATABASE IF EXISTS ${MYSQL_DB}`);
-        await admin.end();
+      const rates = (list: Measured[], pick: (m: Measured) => Run) => median(list.map((m) => USERS / pick(m).seconds));
+      const firstRate = rates(runs, (m) => m.first);
+      const exportRate = rates(runs, (m) => m.exported);
+      const againRate = rates(runs, (m) => m.again);
+      const raw = runs[0]!.raw!;
+      report.add(
+        boundedFigure(`${label}: first import, ${USERS} users with bcrypt hashes`, firstRate, 'rows/s', { min: 4200 }, { value: raw, label: 'raw driver INSERTs of 500' }),
+        referenceFigure(`${label}: first import, seconds`, USERS / firstRate, 's', USERS / 4200, 'the 4,200 rows/s target'),
+        boundedFigure(`${label}: export`, exportRate, 'rows/s', { min: 20_000 }, { value: firstRate, label: 'first import' }),
+        relativeFigure(`${label}: re-import, every record unchanged`, againRate, 'rows/s', firstRate, 'first import', 2),
+        boundedFigure(`${label}: service RSS, peak over the three runs`, Math.max(...runs.map((m) => m.peak)), 'MB', { max: 300 }),
+      );
+      if (baselines.length) {
+        const again = (list: Measured[]) => median(list.map((m) => m.first.seconds / m.again.seconds));
+        report.add(
+          referenceFigure(`${label}: first import, this build`, firstRate, 'rows/s', rates(baselines, (m) => m.first), 'baseline build'),
+          referenceFigure(`${label}: export, this build`, exportRate, 'rows/s', rates(baselines, (m) => m.exported), 'baseline build'),
+          referenceFigure(`${label}: re-import, this build`, againRate, 'rows/s', rates(baselines, (m) => m.again), 'baseline build'),
+          referenceFigure(`${label}: re-import ÷ first import, this build`, again(runs), '×', again(baselines), 'baseline build'),
+          referenceFigure(`${label}: service RSS peak, this build`, Math.max(...runs.map((m) => m.peak)), 'MB', Math.max(...baselines.map((m) => m.peak)), 'baseline build'),
+        );
       }
     }
   } finally {

@@ -73,6 +73,9 @@ describe('the SQL of UsersRepository', () => {
       ['lockTenantRow(tenantId) (MySQL/MariaDB only; SQLite needs no lock)', () => db.transaction((m) => lockTenantRow(TENANT, m))],
       ['hasAnotherActiveAdmin(tenantId, userId)', () => db.transaction((m) => hasAnotherActiveAdmin(TENANT, USER, m))],
       ['findByUniqueKeys(tenantId, an email, an externalId, a username)', () => repository.findByUniqueKeys(TENANT, { emails: ['ada@example.com'], externalIds: ['x-1'], usernames: ['ada'] }, t.dataSource.manager)],
+      ['withSomeChildRows(tenantId, 50 users, client tags and plans)', () => repository.withSomeChildRows(TENANT, fifty, ['tag', 'plan'], t.dataSource.manager)],
+      ['exportPages(tenantId, no filter), its first page', () => repository.exportPages(TENANT, noFilter, 1000).next()],
+      ['sourceCredentials(tenantId, an id)', () => repository.sourceCredentials(TENANT, [USER])],
     ];
     // Every method reaches the database, but for the tenant lock on SQLite, which needs none.
     await expectSqlSnapshot(t, 'test/repository-sql.spec.ts', 'UsersRepository', 'users.repository', cases, (name) => name.startsWith('lockTenantRow') && !useMysql);

@@ -226,6 +226,21 @@ describe('bulk import and export of users', () => {
     expect(answer[1]).toMatchObject({ line: 2, status: 'error', error: { status: 403, code: 'forbidden' } });
     expect(answer[2]).toMatchObject({ line: 3, status: 'created' });
     expect((await t.dataSource.getRepository(User).findOneByOrFail({ id: admin.id })).passwordHash).toBeNull();
+
+    // A user stronger through a group than the importer, met by records that name no group
+    // (so their batch compares no groups): a change of its password still meets the guard,
+    // with its groups.
+    const deleters = await insertGroup(t, tenant.id, 'Deleters', ['users:delete']);
+    const stronger = await createUser(t, tenant, { externalId: 'strong-1', groups: [deleters], clientTags: ['a'] });
+    const records = [{ externalId: 'strong-1', email: stronger.email, clientTags: ['a'] }, { externalId: 'strong-1', email: stronger.email, clientTags: ['b'], passwordHash: bcrypt.hash }];
+    const guarded = lines(await importUsers(tenant, ndjson(records), '', 'application/x-ndjson', importer.bearer));
+    expect(guarded[0]).toMatchObject({ line: 1, status: 'unchanged', id: stronger.id });
+    expect(guarded[1]).toMatchObject({ line: 2, status: 'error', error: { status: 403, code: 'forbidden' } });
+    expect((await t.call('GET', `/api/v2/users/${stronger.id}`, { tenant: tenant.id })).body).toMatchObject({ clientTags: ['a'], groups: [{ id: deleters, name: 'Deleters' }] });
+    expect((await t.dataSource.getRepository(User).findOneByOrFail({ id: stronger.id })).passwordHash).toBeNull();
+    // The operator may: the user keeps its group.
+    expect(lines(await importUsers(tenant, ndjson(records.slice(1))))[0]).toMatchObject({ line: 1, status: 'updated', id: stronger.id });
+    expect((await t.call('GET', `/api/v2/users/${stronger.id}`, { tenant: tenant.id })).body).toMatchObject({ clientTags: ['b'], groups: [{ id: deleters, name: 'Deleters' }] });
   });
 
   it('runs one import per tenant at a time (409), and refuses other media types (415)', async () => {

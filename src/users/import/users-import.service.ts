@@ -19,7 +19,7 @@ import { UserInputDto } from '../dto/user.dto.js';
 import { hashFormat, verifyPassword } from '../passwords.js';
 import { lockTenantAdmins } from '../privileges.js';
 import { User } from '../user.entity.js';
-import { UsersRepository, type SourceSecondFactor } from '../users.repository.js';
+import { CHILD_ROW_KINDS, type ChildRowKind, UsersRepository, type SourceSecondFactor } from '../users.repository.js';
 import { UNIQUE_RULES, UsersService, withoutMaskedEchoes } from '../users.service.js';
 import { importRecords, type ImportFormat, type SourceRecord } from './import-records.js';
 import { quickUserInput } from './import-validation.js';
@@ -79,6 +79,13 @@ interface Prepared {
   secondFactor?: SourceSecondFactor;
   /** Why the record cannot be applied, found before its batch's transaction. */
   refused?: DomainError;
+}
+
+/** Who holds each unique value now, as a batch changes them: email, externalId, username → user id. */
+interface Holders {
+  email: Map<string, string>;
+  externalId: Map<string, string>;
+  username: Map<string, string>;
 }
 
 type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
@@ -189,19 +196,37 @@ export class UsersImportService {
     };
     let batch: Prepared[] = [];
     let failed: Outcome[] = [];
+    // A batch is applied while the next one is read and prepared (parsing and validation
+    // are the service's, the lookups and writes the database's): the batches still apply and
+    // answer one after the other, in the file's order, and at most two are held.
+    let applying: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
-      const outcomes = batch.length ? await this.applyBatch(ctx, batch, options) : [];
-      await emit([...failed, ...outcomes]);
+      const records = batch;
+      const refused = failed;
       batch = [];
       failed = [];
+      await applying;
+      applying = (async () => {
+        const outcomes = records.length ? await this.applyBatch(ctx, records, options) : [];
+        await emit([...refused, ...outcomes]);
+      })();
+      // Awaited by the next flush; a failure must not go unhandled until then.
+      applying.catch(() => undefined);
     };
-    for await (const record of importRecords(body, options.format)) {
-      const prepared = await this.prepare(ctx, record, refs, options);
-      if ('error' in prepared) failed.push(prepared);
-      else batch.push(prepared);
-      if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
+    try {
+      for await (const record of importRecords(body, options.format)) {
+        const prepared = await this.prepare(ctx, record, refs, options);
+        if ('error' in prepared) failed.push(prepared);
+        else batch.push(prepared);
+        if (batch.length + failed.length >= IMPORT_BATCH_SIZE) await flush();
+      }
+      await flush();
+    } finally {
+      // However the reading ended, the batch being applied is finished before the import's
+      // slot is given back.
+      await applying.catch(() => undefined);
     }
-    await flush();
+    await applying;
     const summary: ImportSummary = { summary: { ...counts, mode: options.mode, dryRun: options.dryRun } };
     if (!options.dryRun) {
       await this.db.transaction((manager) =>
@@ -419,13 +444,14 @@ export class UsersImportService {
     const none: string[] = [];
     const externalIds = [...new Set(batch.map((r) => r.input.externalId).filter((v): v is string => typeof v === 'string'))];
     const found = externalIds.length ? await this.repository.findByUniqueKeys(tenantId, { emails: none, externalIds, usernames: none }, manager) : [];
-    const held = new Set<string>();
+    const heldEmails = new Set<string>();
+    const heldUsernames = new Set<string>();
     for (const user of found) {
-      held.add(`email:${user.email}`);
-      if (user.username !== null) held.add(`username:${user.username}`);
+      heldEmails.add(user.email);
+      if (user.username !== null) heldUsernames.add(user.username);
     }
-    const emails = [...new Set(batch.map((r) => r.email))].filter((email) => !held.has(`email:${email}`));
-    const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))].filter((name) => !held.has(`username:${name}`));
+    const emails = [...new Set(batch.map((r) => r.email))].filter((email) => !heldEmails.has(email));
+    const usernames = [...new Set(batch.map((r) => r.input.username?.toLowerCase()).filter((v): v is string => typeof v === 'string'))].filter((name) => !heldUsernames.has(name));
     if (!emails.length && !usernames.length) return found;
     const more = await this.repository.findByUniqueKeys(tenantId, { emails, externalIds: none, usernames }, manager);
     const ids = new Set(found.map((user) => user.id));
@@ -443,14 +469,17 @@ export class UsersImportService {
   private async applyWithin(manager: EntityManager, ctx: TenantContext, batch: Prepared[], mode: ImportMode): Promise<Outcome[]> {
     if (batch.some((r) => r.input.admin === false || r.input.active === false)) await lockTenantAdmins(manager, ctx.tenantId);
     const found = await this.existing(manager, ctx.tenantId, batch);
-    const loaded = new Map((await this.users.withRelations(manager, ctx.tenantId, found)).map((u) => [u.user.id, u]));
+    // The records are compared with the kinds of child rows they name (a re-run's are mostly
+    // unchanged); the users a record changes are read whole before the change, so the guards,
+    // the write and the events see all of them.
+    const kinds = childRowKindsOf(batch);
+    const whole = kinds.length === CHILD_ROW_KINDS.length;
+    const compared = whole ? await this.users.withRelations(manager, ctx.tenantId, found) : await this.repository.withSomeChildRows(ctx.tenantId, found, kinds, manager);
+    const loaded = new Map(compared.map((u) => [u.user.id, u]));
+    const partial = new Set(whole ? [] : found.map((user) => user.id));
     /** Unique values → the user holding them now, as this batch changes them. */
-    const holders = new Map<string, string>();
-    for (const user of found) {
-      holders.set(`email:${user.email}`, user.id);
-      if (user.externalId !== null) holders.set(`externalId:${user.externalId}`, user.id);
-      if (user.username !== null) holders.set(`username:${user.username}`, user.id);
-    }
+    const holders: Holders = { email: new Map(), externalId: new Map(), username: new Map() };
+    for (const user of found) this.claim(holders, user);
     const outcomes: Outcome[] = [];
     // New users are written together, a statement per table, when the batch ends (or before a
     // later record of the batch changes one of them).
@@ -469,7 +498,7 @@ export class UsersImportService {
       }
       // holders tracks the batch's users by their unique values as they change: the same
       // match as `match` over `loaded`, without a scan of the batch per record.
-      const matchedId = mode === 'create' ? undefined : holders.get(typeof record.input.externalId === 'string' ? `externalId:${record.input.externalId}` : `email:${record.email}`);
+      const matchedId = mode === 'create' ? undefined : typeof record.input.externalId === 'string' ? holders.externalId.get(record.input.externalId) : holders.email.get(record.email);
       const current = matchedId === undefined ? null : loaded.get(matchedId)!;
       const selfId = current?.user.id ?? null;
       const taken = this.takenBy(record, holders, selfId);
@@ -508,8 +537,14 @@ export class UsersImportService {
           outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
           continue;
         }
+        if (partial.has(current.user.id)) {
+          // The first change of the batch: every user still read in part is read whole, at once.
+          const rest = found.filter((user) => partial.has(user.id));
+          for (const read of await this.users.withRelations(manager, ctx.tenantId, rest)) loaded.set(read.user.id, read);
+          partial.clear();
+        }
         const before = { email: current.user.email, externalId: current.user.externalId, username: current.user.username };
-        await this.users.updateWithin(manager, ctx, current, input, record.groups, passwordHash, passwordHash === undefined ? undefined : digestOf(record));
+        await this.users.updateWithin(manager, ctx, loaded.get(current.user.id)!, input, record.groups, passwordHash, passwordHash === undefined ? undefined : digestOf(record));
         this.release(holders, before, current.user.id);
         this.claim(holders, current.user);
         const [reloaded] = await this.users.withRelations(manager, ctx.tenantId, [current.user]);
@@ -531,29 +566,33 @@ export class UsersImportService {
   }
 
   /** A unique value of the record held by another user (or claimed by an earlier record). */
-  private takenBy(record: Prepared, holders: Map<string, string>, selfId: string | null): DomainError | null {
-    const keys: [string, string][] = [['email', record.email]];
-    if (typeof record.input.externalId === 'string') keys.push(['externalId', record.input.externalId]);
-    if (typeof record.input.username === 'string') keys.push(['username', record.input.username.toLowerCase()]);
-    for (const [field, value] of keys) {
-      const holder = holders.get(`${field}:${value}`);
-      if (holder !== undefined && holder !== selfId) {
-        const rule = UNIQUE_RULES.find((r) => r.code === (field === 'email' ? 'email_taken' : field === 'externalId' ? 'external_id_taken' : 'username_taken'))!;
-        return new DomainError(rule.code, rule.detail);
-      }
-    }
-    return null;
+  private takenBy(record: Prepared, holders: Holders, selfId: string | null): DomainError | null {
+    const taken = (field: keyof Holders, value: string): boolean => {
+      const holder = holders[field].get(value);
+      return holder !== undefined && holder !== selfId;
+    };
+    const field = taken('email', record.email)
+      ? 'email_taken'
+      : typeof record.input.externalId === 'string' && taken('externalId', record.input.externalId)
+        ? 'external_id_taken'
+        : typeof record.input.username === 'string' && taken('username', record.input.username.toLowerCase())
+          ? 'username_taken'
+          : null;
+    if (field === null) return null;
+    const rule = UNIQUE_RULES.find((r) => r.code === field)!;
+    return new DomainError(rule.code, rule.detail);
   }
 
-  private claim(holders: Map<string, string>, user: User): void {
-    holders.set(`email:${user.email}`, user.id);
-    if (user.externalId !== null) holders.set(`externalId:${user.externalId}`, user.id);
-    if (user.username !== null) holders.set(`username:${user.username}`, user.id);
+  private claim(holders: Holders, user: User): void {
+    holders.email.set(user.email, user.id);
+    if (user.externalId !== null) holders.externalId.set(user.externalId, user.id);
+    if (user.username !== null) holders.username.set(user.username, user.id);
   }
 
-  private release(holders: Map<string, string>, values: { email: string; externalId: string | null; username: string | null }, id: string): void {
-    for (const [field, value] of Object.entries(values)) {
-      if (value !== null && holders.get(`${field}:${value}`) === id) holders.delete(`${field}:${value}`);
+  private release(holders: Holders, values: { email: string; externalId: string | null; username: string | null }, id: string): void {
+    for (const field of ['email', 'externalId', 'username'] as const) {
+      const value = values[field];
+      if (value !== null && holders[field].get(value) === id) holders[field].delete(value);
     }
   }
 
@@ -575,6 +614,19 @@ export class UsersImportService {
     }
     return false;
   }
+}
+
+/** The kinds of child rows a batch's records name, which is all their comparison needs. */
+function childRowKindsOf(batch: readonly Prepared[]): ChildRowKind[] {
+  const kinds = new Set<ChildRowKind>();
+  for (const { input, groups, secondFactor } of batch) {
+    if (groups !== undefined) kinds.add('group');
+    if (input.ipWhitelist !== undefined) kinds.add('ip');
+    if (input.clientTags !== undefined) kinds.add('tag');
+    if (input.plans !== undefined) kinds.add('plan');
+    if (secondFactor !== undefined) kinds.add('tfa');
+  }
+  return CHILD_ROW_KINDS.filter((kind) => kinds.has(kind));
 }
 
 /**

@@ -284,6 +284,18 @@ describe('bulk import and export of users', () => {
     expect(masked).toEqual([expect.objectContaining({ email: 'e***@example.com', phone: '+*******7762' })]);
 
     expectProblem(await t.call('GET', '/api/v2/users/export?filter[nope]=1', { tenant: tenant.id }), 422);
+
+    // A user with every kind of child row: its line is the text of its representation, in
+    // clear for the operator and masked for the viewer.
+    const plan = await insertPlan(t, tenant.id, 'Gold');
+    const full = await createUser(t, tenant, {
+      email: 'full@example.com', phone: '+18043257762', groups: [readers], plans: [{ planId: plan }], ipWhitelist: ['192.0.2.0/24'], clientTags: ['x', 'y'],
+      enterprise: { department: 'R&D "quoted"', costCenter: 'Ünïcode' },
+    });
+    for (const as of ['operator', viewer.bearer] as const) {
+      const [line] = (await t.call('GET', '/api/v2/users/export?filter[email]=full@example.com', { tenant: tenant.id, as })).text.split('\n');
+      expect(line).toBe(JSON.stringify((await t.call('GET', `/api/v2/users/${full.id}`, { tenant: tenant.id, as })).body));
+    }
   });
 
   it('imports what it exported into another tenant', async () => {

@@ -1,8 +1,12 @@
+import { PasswordResetRepository } from '../src/account/password-reset.repository.js';
+import { newId } from '../src/common/ids.js';
 import { Database } from '../src/database/database.service.js';
+import { SecondFactorRepository } from '../src/sessions/second-factor.repository.js';
 import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
 import { UsersRepository } from '../src/users/users.repository.js';
-import { startApp, type TestApp } from './helpers/app.js';
+import { createTenant, startApp, type TestApp } from './helpers/app.js';
 import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { createUser } from './helpers/users.js';
 
 /**
  * What a user's own credentials send to the database (sign-in, the own password, a reset by
@@ -17,6 +21,7 @@ const TENANT = '00000000-0000-7000-8000-000000000001';
 const USER = '00000000-0000-7000-8000-000000000002';
 const AT = new Date('2026-01-02T03:04:05.678Z');
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
+const TOKEN_HASH = 'a'.repeat(64);
 
 describe('the SQL of a user’s own credentials', () => {
   let t: TestApp;
@@ -54,6 +59,33 @@ describe('the SQL of a user’s own credentials', () => {
       ['returnGuess(tenantId, userId)', () => counters.returnGuess(TENANT, USER)],
       ['lockAtThreshold(tenantId, userId, threshold 5, until)', () => db.transaction((m) => counters.lockAtThreshold(TENANT, USER, 5, AT, m))],
       ['lockedUntil(tenantId, userId)', () => counters.lockedUntil(TENANT, USER)],
+    ]);
+  });
+
+  it('SecondFactorRepository matches src/queries/second-factor.repository.<dialect>.sql', async () => {
+    // New rows refer to a tenant and a user, so these need real ones; the statements are the same whichever.
+    const factors = t.app.get(SecondFactorRepository);
+    const tenant = await createTenant(t);
+    const user = await createUser(t, tenant);
+    await matches('SecondFactorRepository', 'second-factor.repository', [
+      ['enrolment(tenantId, userId)', () => factors.enrolment(tenant.id, user.id)],
+      ['replaceEnrolment(tenantId, userId, secret)', () => db.transaction((m) => factors.replaceEnrolment(tenant.id, user.id, 'sealed', AT, m))],
+      ['confirmEnrolment(tenantId, userId)', () => db.transaction((m) => factors.confirmEnrolment(tenant.id, user.id, m))],
+      ['advanceStep(tenantId, userId, step)', () => factors.advanceStep(tenant.id, user.id, 1000)],
+      ['replaceRecoveryCodes(tenantId, userId, 2 codes)', () => db.transaction((m) => factors.replaceRecoveryCodes(tenant.id, user.id, ['b'.repeat(64), 'c'.repeat(64)], m))],
+      ['consumeRecoveryCode(tenantId, userId, codeHash)', () => factors.consumeRecoveryCode(tenant.id, user.id, 'b'.repeat(64), AT)],
+      ['remove(tenantId, userId)', () => db.transaction((m) => factors.remove(tenant.id, user.id, m))],
+    ]);
+  });
+
+  it('PasswordResetRepository matches src/queries/password-reset.repository.<dialect>.sql', async () => {
+    const tokens = t.app.get(PasswordResetRepository);
+    const tenant = await createTenant(t);
+    const user = await createUser(t, tenant);
+    await matches('PasswordResetRepository', 'password-reset.repository', [
+      ['replace(tenantId, userId, token)', () => db.transaction((m) => tokens.replace(tenant.id, user.id, { id: newId(), tokenHash: TOKEN_HASH, expiresAt: AT }, m))],
+      ['findLive(tokenHash, now)', () => tokens.findLive(TOKEN_HASH, AT)],
+      ['markUsed(tenantId, tokenId, now)', () => db.transaction((m) => tokens.markUsed(TENANT, USER, AT, m))],
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { UsersModule } from '../users/users.module.js';
 import { MeController } from './me.controller.js';
 import { MeService } from './me.service.js';
 import { PasswordResetController } from './password-reset.controller.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { TfaService } from './tfa.service.js';
 
@@ -12,6 +13,6 @@ import { TfaService } from './tfa.service.js';
 @Module({
   imports: [TenantsModule, UsersModule, MailModule],
   controllers: [MeController, PasswordResetController],
-  providers: [MeService, PasswordResetService, TfaService],
+  providers: [MeService, PasswordResetRepository, PasswordResetService, TfaService],
 })
 export class AccountModule {}

@@ -1,18 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { randomToken, sha256Hex } from '../common/crypto.js';
 import { DomainError } from '../common/errors.js';
 import { newId } from '../common/ids.js';
 import { Database } from '../database/database.service.js';
 import { MailService } from '../mail/mail.service.js';
-import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDecoy } from '../users/passwords.js';
-import { User } from '../users/user.entity.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { PasswordResetToken } from '../sessions/session.entities.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
 
 const TOKEN_TTL_MS = 3_600_000;
 
@@ -23,13 +20,13 @@ const TOKEN_TTL_MS = 3_600_000;
 @Injectable()
 export class PasswordResetService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly tenants: TenantsService,
     private readonly sessions: SessionsService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly users: UsersRepository,
+    private readonly tokens: PasswordResetRepository,
   ) {}
 
   async request(tenantRef: string, email: string, client: { ip: string; requestId: string }): Promise<void> {
@@ -42,14 +39,7 @@ export class PasswordResetService {
     if (!tenant || !user || !user.active || !user.passwordResetAllowed) return;
     const token = randomToken(32);
     await this.db.transaction(async (manager) => {
-      await manager.delete(PasswordResetToken, { userId: user.id, usedAt: IsNull() });
-      await manager.insert(PasswordResetToken, {
-        id: newId(),
-        userId: user.id,
-        tokenHash: sha256Hex(token),
-        expiresAt: new Date(Date.now() + TOKEN_TTL_MS),
-        usedAt: null,
-      });
+      await this.tokens.replace(tenant.id, user.id, { id: newId(), tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + TOKEN_TTL_MS) }, manager);
       await this.audit.record(manager, {
         tenantId: tenant.id,
         action: 'auth.password_reset_requested',
@@ -71,18 +61,16 @@ export class PasswordResetService {
 
   async confirm(token: string, newPassword: string, client: { ip: string; requestId: string }): Promise<void> {
     const invalid = new DomainError('invalid_credentials', 'The reset token is not valid');
-    const row = await this.dataSource
-      .getRepository(PasswordResetToken)
-      .findOneBy({ tokenHash: sha256Hex(token), usedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+    // The token names its user; the tenant is that user's.
+    const row = await this.tokens.findLive(sha256Hex(token), new Date());
     if (!row) throw invalid;
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: row.userId });
+    const user = await this.users.findOne(row.tenantId, 'id', row.userId);
     if (!user || !user.active || !user.passwordResetAllowed) throw invalid;
-    const tenant = await this.dataSource.getRepository(Tenant).findOneByOrFail({ id: user.tenantId });
+    const tenant = await this.tenants.get(user.tenantId);
     checkPasswordPolicy(newPassword, tenant.passwordMinLength, 'newPassword');
     const passwordHash = await hashPassword(newPassword);
     await this.db.transaction(async (manager) => {
-      const used = await manager.update(PasswordResetToken, { id: row.id, usedAt: IsNull() }, { usedAt: new Date() });
-      if (!used.affected) throw invalid;
+      if (!(await this.tokens.markUsed(user.tenantId, row.id, new Date(), manager))) throw invalid;
       await this.users.setOwnPassword(user.tenantId, user.id, passwordHash, true, manager);
       await this.sessions.endAllForUser(manager, user, 'password_reset');
       await this.audit.record(manager, {

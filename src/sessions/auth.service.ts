@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
@@ -11,7 +11,7 @@ import { Tenant } from '../tenants/tenant.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from '../users/passwords.js';
 import { LoginFactsRepository } from '../users/login-facts.repository.js';
-import { readUser, UsersRepository } from '../users/users.repository.js';
+import { UsersRepository } from '../users/users.repository.js';
 import type { User } from '../users/user.entity.js';
 import { AuthStateService, ipAllowed, restrictionsOf, type UserAuthState } from './auth-state.service.js';
 import type { Client } from './client.js';
@@ -36,7 +36,6 @@ export function sessionLimitOf(user: Pick<User, 'sessionsLimit'>, activePlanLimi
 export class AuthService {
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
     private readonly db: Database,
     private readonly tenants: TenantsService,
     private readonly sessions: SessionsService,
@@ -52,7 +51,7 @@ export class AuthService {
 
   async login(input: LoginDto, client: Client): Promise<TokenResponse> {
     const tenant = await this.tenants.findByRef(input.tenant);
-    const user = tenant ? await readUser(this.dataSource.manager, tenant.id, 'email', canonicalEmail(input.email.trim())) : null;
+    const user = tenant ? await this.usersRepository.findOne(tenant.id, 'email', canonicalEmail(input.email.trim())) : null;
     // Every refusal costs one hash verification, so none answers faster than a wrong password.
     const spendOneHash = (): Promise<boolean> =>
       user?.passwordHash ? verifyPassword(user.passwordHash, input.password).catch(() => false) : verifyAgainstDecoy(input.password);
@@ -89,8 +88,8 @@ export class AuthService {
         }
         const second =
           input.otp !== undefined
-            ? await this.secondFactor.consumeOtp(user.id, input.otp, true)
-            : await this.secondFactor.consumeRecoveryCode(user.id, input.recoveryCode ?? '');
+            ? await this.secondFactor.consumeOtp(tenant.id, user.id, input.otp, true)
+            : await this.secondFactor.consumeRecoveryCode(tenant.id, user.id, input.recoveryCode ?? '');
         return second ? 'right' : 'wrong';
       },
       { actor: { type: 'anonymous', id: null }, ip: client.ip, requestId: client.requestId, failedAction: 'auth.login_failed' },

@@ -21,7 +21,7 @@ export class SessionCredentialsRevoker implements CredentialsRevoker {
     return this.sessions.resetApiKey(manager, user);
   }
 
-  resetTfa(manager: EntityManager, userId: string): Promise<void> {
-    return this.secondFactor.remove(manager, userId);
+  resetTfa(manager: EntityManager, user: Pick<User, 'id' | 'tenantId'>): Promise<void> {
+    return this.secondFactor.remove(manager, user.tenantId, user.id);
   }
 }

@@ -12,6 +12,7 @@ import { SessionCredentialsRevoker } from './credentials-revoker.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { LockoutService } from './lockout.service.js';
 import { LoginRateLimiter } from './rate-limiter.js';
+import { SecondFactorRepository } from './second-factor.repository.js';
 import { SecondFactorService } from './second-factor.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -33,6 +34,7 @@ import { UserSessionsController } from './user-sessions.controller.js';
     AuthStateService,
     SessionsRepository,
     SessionsService,
+    SecondFactorRepository,
     SecondFactorService,
     LockoutService,
     AuthService,
@@ -40,6 +42,6 @@ import { UserSessionsController } from './user-sessions.controller.js';
     { provide: BEARER_RESOLVER, useClass: SessionBearerResolver },
     { provide: CREDENTIALS_REVOKER, useClass: SessionCredentialsRevoker },
   ],
-  exports: [BEARER_RESOLVER, CREDENTIALS_REVOKER, SessionsService, SecondFactorService, LockoutService, LoginRateLimiter],
+  exports: [BEARER_RESOLVER, CREDENTIALS_REVOKER, SessionsService, SecondFactorRepository, SecondFactorService, LockoutService, LoginRateLimiter],
 })
 export class SessionsModule {}

@@ -14,7 +14,7 @@ export interface CredentialsRevoker {
   /** A new API key, returned once; the previous key stops at once. */
   resetApiKey(manager: EntityManager, user: Pick<User, 'id' | 'tenantId'>): Promise<string>;
   /** reset-tfa: the enrolment and recovery codes go; the user enrols again at next login. */
-  resetTfa(manager: EntityManager, userId: string): Promise<void>;
+  resetTfa(manager: EntityManager, user: Pick<User, 'id' | 'tenantId'>): Promise<void>;
 }
 
 export const CREDENTIALS_REVOKER = Symbol('CREDENTIALS_REVOKER');

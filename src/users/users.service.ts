@@ -531,7 +531,7 @@ export class UsersService {
       case 'require-password-reset':
         return { resetPassword: true };
       case 'reset-tfa':
-        await this.credentials.resetTfa(manager, user.id);
+        await this.credentials.resetTfa(manager, user);
         return { resetTfa: true };
       case 'unlock':
         return { lockedUntil: null, failedLogins: 0 };

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager, LessThan } from 'typeorm';
+import { newId } from '../common/ids.js';
+import { RecoveryCode, UserTfa } from './session.entities.js';
+
+/**
+ * A user's second factor: the TOTP enrolment (user_tfa) and the recovery codes. Methods take the
+ * tenant first. user_tfa holds its tenant, which every statement over it names. recovery_codes
+ * holds only the user: a statement that changes existing codes names the user through the users
+ * table within the tenant (a lookup by primary key), and new codes are written only for a user
+ * the caller has read within the tenant. Sign-in with a TOTP code touches user_tfa alone, so
+ * the login path pays nothing for the scoping.
+ */
+@Injectable()
+export class SecondFactorRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The user's enrolment, confirmed or not, or null. */
+  enrolment(tenantId: string, userId: string, manager: EntityManager = this.dataSource.manager): Promise<UserTfa | null> {
+    return manager.findOneBy(UserTfa, { userId, tenantId });
+  }
+
+  /** A new unconfirmed enrolment with this (sealed) secret replaces any the user had. */
+  async replaceEnrolment(tenantId: string, userId: string, secretEncrypted: string, now: Date, manager: EntityManager): Promise<void> {
+    await manager.delete(UserTfa, { userId, tenantId });
+    await manager.insert(UserTfa, { userId, tenantId, secretEncrypted, confirmed: false, lastStep: 0, createdAt: now });
+  }
+
+  /** The enrolment is confirmed: TFA is in force. */
+  async confirmEnrolment(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.update(UserTfa, { userId, tenantId }, { confirmed: true });
+  }
+
+  /**
+   * The enrolment's last accepted step becomes `step` if it was earlier: of two concurrent uses
+   * of one code, only one is let through (true).
+   */
+  async advanceStep(tenantId: string, userId: string, step: number): Promise<boolean> {
+    const result = await this.dataSource.getRepository(UserTfa).update({ userId, tenantId, lastStep: LessThan(step) }, { lastStep: step });
+    return Boolean(result.affected);
+  }
+
+  /**
+   * The user's recovery codes become these (HMACs); the user is one the caller read within the
+   * tenant, so the inserted rows belong to it.
+   */
+  async replaceRecoveryCodes(tenantId: string, userId: string, codeHashes: string[], manager: EntityManager): Promise<void> {
+    await this.deleteRecoveryCodes(tenantId, userId, manager);
+    await manager.insert(
+      RecoveryCode,
+      codeHashes.map((codeHash) => ({ id: newId(), userId, codeHash, usedAt: null })),
+    );
+  }
+
+  /** Spends the user's unused recovery code with this HMAC; false when there is none. */
+  async consumeRecoveryCode(tenantId: string, userId: string, codeHash: string, now: Date): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(RecoveryCode)
+      .set({ usedAt: now })
+      .where('user_id = :userId AND code_hash = :codeHash AND used_at IS NULL', { userId, codeHash })
+      .andWhere('user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = :tenantId AND u.id = :userId)', { tenantId })
+      .execute();
+    return Boolean(result.affected);
+  }
+
+  /** The enrolment and the recovery codes go (TFA turned off, or an admin's reset-tfa). */
+  async remove(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager.delete(UserTfa, { userId, tenantId });
+    await this.deleteRecoveryCodes(tenantId, userId, manager);
+  }
+
+  private async deleteRecoveryCodes(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .delete()
+      .from(RecoveryCode)
+      .where('user_id = :userId', { userId })
+      .andWhere('user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = :tenantId AND u.id = :userId)', { tenantId })
+      .execute();
+  }
+}

@@ -76,6 +76,7 @@ describe('the SQL of UsersRepository', () => {
       ['withSomeChildRows(tenantId, 50 users, client tags and plans)', () => repository.withSomeChildRows(TENANT, fifty, ['tag', 'plan'], t.dataSource.manager)],
       ['exportPages(tenantId, no filter), its first page', () => repository.exportPages(TENANT, noFilter, 1000).next()],
       ['sourceCredentials(tenantId, an id)', () => repository.sourceCredentials(TENANT, [USER])],
+      ['sourceUserKeys(tenantId, an id)', () => repository.sourceUserKeys(TENANT, [USER])],
     ];
     // Every method reaches the database, but for the tenant lock on SQLite, which needs none.
     await expectSqlSnapshot(t, 'test/repository-sql.spec.ts', 'UsersRepository', 'users.repository', cases, (name) => name.startsWith('lockTenantRow') && !useMysql);

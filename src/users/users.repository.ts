@@ -39,6 +39,12 @@ export interface SourceCredentials {
   secondFactor: SourceSecondFactor | null;
 }
 
+/** What names a user of another tenant to an import with credentialsFrom: the keys its record would be matched by. */
+export interface SourceUserKeys {
+  externalId: string | null;
+  email: string;
+}
+
 /** The order of a list page: the column, whether it may be NULL, and the index (tenant_id, column, id) that serves it. */
 const LIST_SORTS: Record<string, { column: string; index: string; nullable: boolean }> = {
   createdAt: { column: 'u.created_at', index: 'ix_users_tenant_created', nullable: false },
@@ -914,6 +920,27 @@ export class UsersRepository {
         [tenantId, ...padded],
       );
       for (const code of codes) found.get(code.user_id)?.secondFactor?.recoveryCodeHashes.push(code.code_hash);
+    }
+    return found;
+  }
+
+  /**
+   * The externalId and email of users of another tenant, by their ids: what an import with
+   * `credentialsFrom` matches a source user's counterpart by, when a record's managerId names
+   * that source user. Read with the source tenant in the condition; an id of any other tenant
+   * is simply not found.
+   */
+  async sourceUserKeys(tenantId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, SourceUserKeys>> {
+    const found = new Map<string, SourceUserKeys>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const part = ids.slice(start, start + 500);
+      const padded = [...part, ...Array.from({ length: Math.ceil(part.length / 100) * 100 - part.length }, () => part[0]!)];
+      const rows = await readRows<{ id: string; external_id: string | null; email: string }>(
+        manager,
+        `SELECT u.id AS id, u.external_id AS external_id, u.email AS email FROM users u WHERE u.tenant_id = ? AND u.id IN (${padded.map(() => '?').join(', ')})`,
+        [tenantId, ...padded],
+      );
+      for (const row of rows) found.set(row.id, { externalId: row.external_id, email: row.email });
     }
     return found;
   }

@@ -149,6 +149,95 @@ describe('import with credentialsFrom', () => {
     expect((await login(t, target, file[1].email, bcrypt.password)).status).toBe(200);
   });
 
+  it("links each user to its manager's counterpart in the target, wherever the manager is in the file, and converges", async () => {
+    const source = await createTenant(t);
+    const third = await createTenant(t);
+    const setManager = async (tenant: { id: string }, userId: string, managerId: string): Promise<void> => {
+      const res = await t.call('PATCH', `/api/v2/users/${userId}`, { tenant: tenant.id, body: { enterprise: { managerId } } });
+      expect(res.status).toBe(200);
+    };
+    // A chain boss ← mid ← leaf; a lead before its report and a lead after it; a user whose
+    // manager is not moved; one who names a user of a third tenant; one who names no user.
+    const boss = await createUser(t, source, { email: uniqueEmail('boss'), externalId: 'c-boss' });
+    const mid = await createUser(t, source, { email: uniqueEmail('mid'), enterprise: { managerId: boss.id } });
+    const leaf = await createUser(t, source, { email: uniqueEmail('leaf'), externalId: 'c-leaf', enterprise: { managerId: mid.id } });
+    const lead = await createUser(t, source, { email: uniqueEmail('lead') });
+    const report = await createUser(t, source, { email: uniqueEmail('report'), enterprise: { managerId: lead.id } });
+    const earlyReport = await createUser(t, source, { email: uniqueEmail('early-report') });
+    const lateLead = await createUser(t, source, { email: uniqueEmail('late-lead'), externalId: 'c-late' });
+    await setManager(source, earlyReport.id, lateLead.id);
+    const notMoved = await createUser(t, source, { email: uniqueEmail('not-moved') });
+    const orphan = await createUser(t, source, { email: uniqueEmail('orphan'), enterprise: { managerId: notMoved.id } });
+    const stranger = await createUser(t, third, { email: uniqueEmail('stranger') });
+    const file = new Map((await exported(source)).map((record) => [record.id as string, record]));
+    expect(file.get(earlyReport.id).enterprise.managerId).toBe(lateLead.id);
+    const record = (user: { id: string }) => file.get(user.id);
+    const records = [
+      record(leaf), // the chain written from its end: leaf, mid, boss
+      record(mid),
+      record(boss),
+      record(lead), // the lead before its report
+      record(report),
+      record(earlyReport), // the report before its lead (as the export writes it: by creation)
+      record(lateLead),
+      record(orphan),
+      { ...record(report), id: undefined, email: uniqueEmail('third'), enterprise: { managerId: stranger.id } },
+      { ...record(report), id: undefined, email: uniqueEmail('unknown'), enterprise: { managerId: randomUUID() } },
+    ];
+    const moved = [leaf, mid, boss, lead, report, earlyReport, lateLead];
+    const managers = new Map([[leaf.id, mid.id], [mid.id, boss.id], [boss.id, null], [lead.id, null], [report.id, lead.id], [earlyReport.id, lateLead.id], [lateLead.id, null]]);
+    const target = await createTenant(t);
+    const query = `?credentialsFrom=${source.slug}`;
+    const byLine = (answer: any[]) => answer.filter((l) => l.line !== undefined).sort((a, b) => a.line - b.line);
+    const unknownManager = { status: 422, errors: [{ field: 'enterprise.managerId', message: 'no user with this id in the tenant' }] };
+
+    const dry = lines(await importUsers(target, ndjson(records), `${query}&dryRun=true`));
+    expect(byLine(dry).map((l) => l.status)).toEqual([...moved.map(() => 'created'), 'error', 'error', 'error']);
+    expect(await usersOf(target.id)).toBe(0);
+
+    const answer = lines(await importUsers(target, ndjson(records), query));
+    const applied = byLine(answer);
+    expect(applied).toHaveLength(records.length);
+    moved.forEach((_, index) => expect(applied[index]).toEqual({ line: index + 1, status: 'created', id: expect.any(String) }));
+    // A manager not moved, a user of a third tenant and no user at all: one and the same error.
+    for (const line of applied.slice(moved.length)) {
+      expect(line).toMatchObject({ status: 'error', error: unknownManager });
+      expect(line.error.detail).toBe(applied[moved.length].error.detail);
+    }
+    expect(answer.at(-1)).toEqual({ summary: { records: 10, created: 7, updated: 0, unchanged: 0, errors: 3, mode: 'upsert', dryRun: false } });
+    expect(answer.map((l) => JSON.stringify(l)).join('\n')).not.toContain(stranger.email);
+
+    const counterpart = new Map(moved.map((user, index) => [user.id as string, applied[index].id as string]));
+    for (const user of moved) {
+      const res = await t.call('GET', `/api/v2/users/${counterpart.get(user.id)}`, { tenant: target.id });
+      const manager = managers.get(user.id);
+      expect(res.body.enterprise.managerId).toBe(manager ? counterpart.get(manager) : null);
+    }
+    // No user of the target has a manager outside it; the third tenant's user is no one's manager.
+    const linked = await t.dataSource.getRepository(User).find({ where: { tenantId: target.id } });
+    expect(linked).toHaveLength(moved.length);
+    const ids = new Set(linked.map((user) => user.id));
+    for (const user of linked) if (user.managerId !== null) expect(ids.has(user.managerId)).toBe(true);
+    expect(await t.dataSource.getRepository(User).countBy({ managerId: stranger.id })).toBe(0);
+
+    // Run again: nothing changes, whichever comes first; the refused stay refused.
+    const again = byLine(lines(await importUsers(target, ndjson(records), query)));
+    expect(again.slice(0, moved.length)).toEqual(applied.slice(0, moved.length).map((l) => ({ ...l, status: 'unchanged' })));
+    expect(again.slice(moved.length).map((l) => l.status)).toEqual(['error', 'error', 'error']);
+    // A manager moved by an import of its own: the user left behind links to it (matched by
+    // its email, as its record would be) in the next one.
+    const [movedLater] = lines(await importUsers(target, ndjson([record(notMoved)]), query));
+    const [left] = lines(await importUsers(target, ndjson([record(orphan)]), query));
+    expect([movedLater.status, left.status]).toEqual(['created', 'created']);
+    expect((await t.call('GET', `/api/v2/users/${left.id}`, { tenant: target.id })).body.enterprise.managerId).toBe(movedLater.id);
+
+    // Without credentialsFrom, a managerId is a user of the target as ever: the source's ids are unknown there.
+    const plain = await createTenant(t);
+    const withoutSource = byLine(lines(await importUsers(plain, ndjson([record(boss), record(mid)]), '')));
+    expect(withoutSource.map((l) => l.status)).toEqual(['created', 'error']);
+    expect(withoutSource[1]).toMatchObject({ line: 2, error: unknownManager });
+  });
+
   it('gives a user of the target that matches by externalId the hash and second factor it lacks', async () => {
     const source = await createTenant(t);
     const withTfa = await signedInUser(t, source, { externalId: 'm-1' });

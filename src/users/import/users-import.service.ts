@@ -79,6 +79,33 @@ interface Prepared {
   secondFactor?: SourceSecondFactor;
   /** Why the record cannot be applied, found before its batch's transaction. */
   refused?: DomainError;
+  /**
+   * With credentialsFrom: the record's managerId, when it is the id of a user of the source
+   * tenant; the managerId written is that user's counterpart in this tenant (see settleManagers).
+   */
+  sourceManager?: string;
+  /** That user's counterpart found in this tenant before the batch (by its externalId, else its email). */
+  managerCounterpart?: string;
+}
+
+/**
+ * With credentialsFrom: what resolves a managerId naming a user of the source tenant to the user
+ * of this tenant its record became, as the import goes on.
+ */
+interface ManagerLinks {
+  sourceTenantId: string;
+  /** Source user id (a record's `id`) → the user its record created, updated or left unchanged here. */
+  imported: Map<string, string>;
+  /** Users a dry run's batches created and rolled back: a manager among them is in no table. */
+  phantoms: Set<string>;
+  /** Records waiting for their manager's record, further on in the file: applied after the rest. */
+  held: Prepared[];
+}
+
+/** What one transaction adds to ManagerLinks: kept only once it commits (or a dry run's rolls back). */
+interface LinksScratch {
+  imported: Map<string, string>;
+  held: Prepared[];
 }
 
 /** Who holds each unique value now, as a batch changes them: email, externalId, username → user id. */
@@ -89,6 +116,9 @@ interface Holders {
 }
 
 type Outcome = { line: number; status: Exclude<ImportStatus, 'error'>; id: string } | { line: number; error: DomainError };
+
+/** A managerId that names no user this import can link: the very answer an unknown id gets. */
+const unknownManager = (): DomainError => DomainError.validation([{ field: 'enterprise.managerId', message: 'no user with this id in the tenant' }]);
 
 /** Thrown out of a dry run's transaction to roll it back with what it would have done. */
 class DryRunRollback extends Error {
@@ -176,6 +206,8 @@ export class UsersImportService {
   async run(ctx: TenantContext, body: Readable, options: ImportOptions, write: (text: string) => Promise<void>): Promise<ImportSummary> {
     const counts = { records: 0, created: 0, updated: 0, unchanged: 0, errors: 0 };
     const refs = await this.tenantRefs(ctx.tenantId);
+    const links: ManagerLinks | undefined =
+      options.credentialsFrom === undefined ? undefined : { sourceTenantId: options.credentialsFrom, imported: new Map(), phantoms: new Set(), held: [] };
     // A batch's answer lines go out as one write; a success line is written by hand (its
     // values are a number, a status and a UUID), an error line by JSON.stringify.
     const emit = async (outcomes: Outcome[]): Promise<void> => {
@@ -207,7 +239,7 @@ export class UsersImportService {
       failed = [];
       await applying;
       applying = (async () => {
-        const outcomes = records.length ? await this.applyBatch(ctx, records, options) : [];
+        const outcomes = records.length ? await this.applyBatch(ctx, records, options, links) : [];
         await emit([...refused, ...outcomes]);
       })();
       // Awaited by the next flush; a failure must not go unhandled until then.
@@ -227,6 +259,7 @@ export class UsersImportService {
       await applying.catch(() => undefined);
     }
     await applying;
+    if (links) await this.applyHeld(ctx, options, links, emit);
     const summary: ImportSummary = { summary: { ...counts, mode: options.mode, dryRun: options.dryRun } };
     if (!options.dryRun) {
       await this.db.transaction((manager) =>
@@ -338,18 +371,23 @@ export class UsersImportService {
    * goes on; a write the database refuses (a unique index met by a concurrent change) rolls
    * the batch back, and its records are then applied one transaction each.
    */
-  private async applyBatch(ctx: TenantContext, batch: Prepared[], options: ImportOptions): Promise<Outcome[]> {
-    await this.settlePasswords(ctx, batch, options.mode);
-    if (options.credentialsFrom !== undefined) await this.settleCredentials(options.credentialsFrom, batch);
+  private async applyBatch(ctx: TenantContext, batch: Prepared[], options: ImportOptions, links: ManagerLinks | undefined, settled = false): Promise<Outcome[]> {
+    if (!settled) {
+      await this.settlePasswords(ctx, batch, options.mode);
+      if (links) {
+        await this.settleCredentials(links.sourceTenantId, batch);
+        await this.settleManagers(ctx.tenantId, batch, links);
+      }
+    }
     try {
-      return await this.inTransaction(ctx, batch, options);
+      return await this.inTransaction(ctx, batch, options, links);
     } catch (error) {
       if (batch.length === 1 || error instanceof DryRunRollback) throw error;
       this.logger.warn({ requestId: ctx.requestId, lines: [batch[0]!.line, batch.at(-1)!.line] }, 'import batch rolled back; applying its records one by one');
       const outcomes: Outcome[] = [];
       for (const record of batch) {
         try {
-          outcomes.push(...(await this.inTransaction(ctx, [record], options)));
+          outcomes.push(...(await this.inTransaction(ctx, [record], options, links)));
         } catch (single) {
           try {
             Database.rethrowUnique(single, UNIQUE_RULES);
@@ -366,16 +404,45 @@ export class UsersImportService {
     }
   }
 
-  private async inTransaction(ctx: TenantContext, batch: Prepared[], options: ImportOptions): Promise<Outcome[]> {
+  private async inTransaction(ctx: TenantContext, batch: Prepared[], options: ImportOptions, links: ManagerLinks | undefined): Promise<Outcome[]> {
+    // A rolled-back transaction's users and held records are forgotten: its records are applied again.
+    const scratch: LinksScratch = { imported: new Map(), held: [] };
+    let outcomes: Outcome[];
     try {
-      return await this.db.transaction(async (manager) => {
-        const outcomes = await this.applyWithin(manager, ctx, batch, options.mode);
-        if (options.dryRun) throw new DryRunRollback(outcomes);
-        return outcomes;
+      outcomes = await this.db.transaction(async (manager) => {
+        const applied = await this.applyWithin(manager, ctx, batch, options.mode, links, scratch);
+        if (options.dryRun) throw new DryRunRollback(applied);
+        return applied;
       });
     } catch (error) {
-      if (error instanceof DryRunRollback) return error.outcomes;
-      throw error;
+      if (!(error instanceof DryRunRollback)) throw error;
+      outcomes = error.outcomes;
+    }
+    if (links) {
+      for (const [sourceId, id] of scratch.imported) links.imported.set(sourceId, id);
+      if (options.dryRun) for (const outcome of outcomes) if ('status' in outcome && outcome.status === 'created') links.phantoms.add(outcome.id);
+      links.held.push(...scratch.held);
+    }
+    return outcomes;
+  }
+
+  /**
+   * The records held for a manager further on in the file, once the file is read: applied in
+   * the file's order, again as long as some of them find their manager (a chain written from
+   * its end); those whose manager never became a user here are error lines.
+   */
+  private async applyHeld(ctx: TenantContext, options: ImportOptions, links: ManagerLinks, emit: (outcomes: Outcome[]) => Promise<void>): Promise<void> {
+    while (links.held.length) {
+      const waiting = links.held.sort((a, b) => a.line - b.line);
+      links.held = [];
+      for (let start = 0; start < waiting.length; start += IMPORT_BATCH_SIZE) {
+        await emit(await this.applyBatch(ctx, waiting.slice(start, start + IMPORT_BATCH_SIZE), options, links, true));
+      }
+      if (links.held.length === waiting.length) {
+        const stuck = links.held;
+        links.held = [];
+        await emit(stuck.map((record) => ({ line: record.line, error: unknownManager() })));
+      }
     }
   }
 
@@ -436,6 +503,46 @@ export class UsersImportService {
   }
 
   /**
+   * With credentialsFrom, a managerId may be the id of a user of the source tenant (as the
+   * export writes it): the manager written is then that user's counterpart here, the user its
+   * record became in this import (known as batches apply, see applyWithin), else the user of
+   * this tenant its record would match: by its externalId when it has one, else by its email.
+   * A managerId that is no user of the source tenant is taken as ever, as a user of this one;
+   * an id of any third tenant is then unknown, as an id of no user at all.
+   */
+  private async settleManagers(tenantId: string, batch: Prepared[], links: ManagerLinks): Promise<void> {
+    const asked = new Set<string>();
+    for (const record of batch) {
+      const managerId = record.input.enterprise?.managerId;
+      if (record.refused || typeof managerId !== 'string') continue;
+      const id = canonicalId(managerId);
+      if (links.imported.has(id)) record.sourceManager = id;
+      else asked.add(id);
+    }
+    if (!asked.size) return;
+    const keys = await this.repository.sourceUserKeys(links.sourceTenantId, [...asked]);
+    if (!keys.size) return;
+    const externalIds = [...new Set([...keys.values()].map((key) => key.externalId).filter((value): value is string => value !== null))];
+    const emails = [...new Set([...keys.values()].filter((key) => key.externalId === null).map((key) => key.email))];
+    const found = await this.repository.findByUniqueKeys(tenantId, { emails, externalIds, usernames: [] }, this.dataSource.manager);
+    const byExternalId = new Map<string, string>();
+    const byEmail = new Map<string, string>();
+    for (const user of found) {
+      if (user.externalId !== null) byExternalId.set(user.externalId, user.id);
+      byEmail.set(user.email, user.id);
+    }
+    for (const record of batch) {
+      const managerId = record.input.enterprise?.managerId;
+      if (record.refused || typeof managerId !== 'string') continue;
+      const key = keys.get(canonicalId(managerId));
+      if (!key) continue;
+      record.sourceManager = canonicalId(managerId);
+      const counterpart = key.externalId !== null ? byExternalId.get(key.externalId) : byEmail.get(key.email);
+      if (counterpart !== undefined) record.managerCounterpart = counterpart;
+    }
+  }
+
+  /**
    * The users a batch's records may meet: by externalId, email or username. The externalIds
    * are looked up first; an email or username already held by a user found that way is not
    * looked up again, so a re-run of a file with externalIds reads each user once.
@@ -466,7 +573,14 @@ export class UsersImportService {
     return users.find((u) => u.email === record.email);
   }
 
-  private async applyWithin(manager: EntityManager, ctx: TenantContext, batch: Prepared[], mode: ImportMode): Promise<Outcome[]> {
+  private async applyWithin(
+    manager: EntityManager,
+    ctx: TenantContext,
+    batch: Prepared[],
+    mode: ImportMode,
+    links: ManagerLinks | undefined,
+    scratch: LinksScratch,
+  ): Promise<Outcome[]> {
     if (batch.some((r) => r.input.admin === false || r.input.active === false)) await lockTenantAdmins(manager, ctx.tenantId);
     const found = await this.existing(manager, ctx.tenantId, batch);
     // The records are compared with the kinds of child rows they name (a re-run's are mostly
@@ -482,14 +596,20 @@ export class UsersImportService {
     for (const user of found) this.claim(holders, user);
     const outcomes: Outcome[] = [];
     // New users are written together, a statement per table, when the batch ends (or before a
-    // later record of the batch changes one of them).
+    // later record of the batch changes one of them, or names one as its manager).
     const pending: { user: User; input: UserInputDto; groups: Group[] | undefined; line: number }[] = [];
+    const pendingIds = new Set<string>();
     /** Second factors copied (credentialsFrom), written once every user of the batch exists. */
     const secondFactors: { userId: string; secondFactor: SourceSecondFactor }[] = [];
     const flush = async (): Promise<void> => {
       await this.users.insertManyWithin(manager, ctx, pending);
       for (const created of pending) outcomes.push({ line: created.line, status: 'created', id: created.user.id });
       pending.length = 0;
+      pendingIds.clear();
+    };
+    /** A source user's record applied here: its reports further on link to this user. */
+    const applied = (record: Prepared, id: string): void => {
+      if (record.sourceId !== undefined) scratch.imported.set(record.sourceId, id);
     };
     for (const record of batch) {
       if (record.refused) {
@@ -506,12 +626,32 @@ export class UsersImportService {
         outcomes.push({ line: record.line, error: taken });
         continue;
       }
+      // A manager named by its id in the source tenant: its counterpart here, or the record
+      // waits for the manager's own record, further on in the file.
+      let managerInDryRun = false;
+      if (record.sourceManager !== undefined) {
+        const managerId = scratch.imported.get(record.sourceManager) ?? links?.imported.get(record.sourceManager) ?? record.managerCounterpart;
+        if (managerId === undefined) {
+          scratch.held.push(record);
+          continue;
+        }
+        if (links?.phantoms.has(managerId)) {
+          // A dry run's earlier batch made the manager and rolled back: checked, not written.
+          managerInDryRun = true;
+          record.input.enterprise = { ...record.input.enterprise, managerId: undefined };
+        } else {
+          if (pendingIds.has(managerId)) await flush();
+          record.input.enterprise = { ...record.input.enterprise, managerId };
+        }
+      }
       try {
         if (!current) {
           const { input, groups } = record;
           const user = this.users.newUserRow(ctx, input, record.passwordHash ?? null, digestOf(record) ?? null);
           await this.users.checkNewUser(manager, ctx, user, input, groups);
           pending.push({ user, input, groups, line: record.line });
+          pendingIds.add(user.id);
+          applied(record, user.id);
           loaded.set(user.id, {
             user,
             groups: groups ?? [],
@@ -524,7 +664,7 @@ export class UsersImportService {
           this.claim(holders, user);
           continue;
         }
-        if (pending.some((p) => p.user.id === current.user.id)) await flush();
+        if (pendingIds.has(current.user.id)) await flush();
         const input = withoutMaskedEchoes(record.input, current);
         // A hash this user was given by an import before is not set again: since then the
         // password may have been upgraded to argon2id at login, or changed.
@@ -533,8 +673,9 @@ export class UsersImportService {
         const passwordHash = differs && !again ? record.passwordHash : undefined;
         // A second factor is copied onto a user without a confirmed one; one it has stays.
         const secondFactor = current.tfaEnrolled ? undefined : record.secondFactor;
-        if (!secondFactor && !this.changes(input, current, record.groups, passwordHash)) {
+        if (!secondFactor && !managerInDryRun && !this.changes(input, current, record.groups, passwordHash)) {
           outcomes.push({ line: record.line, status: 'unchanged', id: current.user.id });
+          applied(record, current.user.id);
           continue;
         }
         if (partial.has(current.user.id)) {
@@ -554,6 +695,7 @@ export class UsersImportService {
         }
         loaded.set(current.user.id, reloaded!);
         outcomes.push({ line: record.line, status: 'updated', id: current.user.id });
+        applied(record, current.user.id);
       } catch (error) {
         // The guards throw before writing; a database error rolls the batch back.
         if (error instanceof DomainError && !isWriteError(error)) outcomes.push({ line: record.line, error });

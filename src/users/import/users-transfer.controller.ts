@@ -28,7 +28,7 @@ class ImportQueryDto {
 
   @ApiPropertyOptional({
     description:
-      'The operator only: another tenant (id or slug) whose users, named by each record\'s `id` as the export writes it, give the new users their password hash and second factor, copied inside the service. No hash is ever exported; this is how a tenant moves with its passwords.',
+      'The operator only: another tenant (id or slug) whose users, named by each record\'s `id` as the export writes it, give the new users their password hash and second factor, copied inside the service. No hash is ever exported; this is how a tenant moves with its passwords. A record\'s `enterprise.managerId` that names a user of that tenant is linked to that user\'s counterpart here (the user its record became in this import, else the one its externalId, or its email, matches), wherever the manager is in the file; records waiting for a manager further on are answered after the rest.',
     example: 'acme',
   })
   @IsOptional()
@@ -49,6 +49,7 @@ const IMPORT_DESCRIPTION = [
   `The answer streams one NDJSON line per record as its batch commits, \`{ line, status: "created"|"updated"|"unchanged"|"error", id?, error? }\` (error: a problem object; a record longer than ${MAX_IMPORT_LINE_BYTES} bytes is a 413 one), then \`{ summary: { records, created, updated, unchanged, errors, mode, dryRun } }\`.`,
   'Records are applied 500 to a transaction: an interrupted import leaves whole batches, and running the same file again converges ("unchanged"). One import per tenant at a time.',
   'The operator may add `credentialsFrom` (another tenant\'s id or slug): a record with an `id` then takes the password hash and the confirmed second factor (TOTP and unused recovery codes) of the user with that id in that tenant, server-side; the new user gets an id of its own, and turns `tfa` on when a second factor is copied. An `id` that is no user of that tenant, or one sent with `password` or `passwordHash`, is an error line; a record without `id` is imported as usual. Anyone else naming it gets 403.',
+  'With `credentialsFrom`, an `enterprise.managerId` that is the id of a user of that tenant names its counterpart here: the user that manager\'s record became in this import, else the user of this tenant its record would match (by its `externalId` when it has one, else its email). A record whose manager comes further on in the file is applied, and answered, after the rest of the file; one whose manager never becomes a user here is an error line on `enterprise.managerId`, as an unknown id is. Any other managerId must be a user of this tenant, as without `credentialsFrom`.',
 ].join('\n\n');
 
 /** POST /api/v2/users/import and GET /api/v2/users/export (API.md section 12). */

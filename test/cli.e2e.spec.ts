@@ -102,17 +102,22 @@ describe('npx identity import / export', () => {
 
   it('moves a tenant with its passwords: export, import into a new tenant with --credentials-from, and its users log in there', async () => {
     const source = await tenant();
-    const json = (path: string, body: unknown, headers: Record<string, string> = { ...operatorJson, 'x-tenant-id': source.id }) =>
-      fetch(`${service.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const json = (path: string, body: unknown, headers: Record<string, string> = { ...operatorJson, 'x-tenant-id': source.id }, method = 'POST') =>
+      fetch(`${service.base}${path}`, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     // One user created with a password, one imported with a bcrypt hash, one with a password and TOTP.
     const plain = { email: 'plain.user@example.com', password: 'Plain-Pass-2026' };
-    expect((await json('/api/v2/users', { ...plain, externalId: 'j-1' })).status).toBe(201);
+    const plainUser = await json('/api/v2/users', { ...plain, externalId: 'j-1' });
+    expect(plainUser.status).toBe(201);
     const bcrypt = pick('bcrypt');
     const hashed = join(dir, 'hashed.ndjson');
     writeFileSync(hashed, `${JSON.stringify({ email: 'bcrypt.journey@example.com', externalId: 'j-2', passwordHash: bcrypt.hash })}\n`);
     expect((await identity(['import', hashed, '--tenant', source.id])).code).toBe(0);
     const guarded = { email: 'totp.user@example.com', password: 'Totp-Pass-2026' };
-    expect((await json('/api/v2/users', { ...guarded, externalId: 'j-3' })).status).toBe(201);
+    const guardedUser = await json('/api/v2/users', { ...guarded, externalId: 'j-3' });
+    expect(guardedUser.status).toBe(201);
+    // The first user's manager is the last one: the export writes the report before its manager.
+    const managed = await json(`/api/v2/users/${plainUser.body.id as string}`, { enterprise: { managerId: guardedUser.body.id } }, undefined, 'PATCH');
+    expect(managed.status).toBe(200);
     const signedIn = await json('/api/v2/auth/login', { tenant: source.slug, ...guarded }, { 'content-type': 'application/json' });
     const bearer = { 'content-type': 'application/json', authorization: `Bearer ${signedIn.body.accessToken as string}` };
     const { secret } = (await json('/api/v2/me/tfa/enroll', {}, bearer)).body as { secret: string };
@@ -145,6 +150,9 @@ describe('npx identity import / export', () => {
     });
     expect(withCode.status).toBe(200);
     expect(await login(copy.slug, plain.email, 'not-the-password')).toBe(401);
+    // The manager named by its id in the source is its counterpart in the new tenant.
+    const inCopy = (externalId: string) => json(`/api/v2/users/external/${externalId}`, null, { 'x-admin-key': OPERATOR_KEY, 'x-tenant-id': copy.id }, 'GET');
+    expect((await inCopy('j-1')).body.enterprise.managerId).toBe((await inCopy('j-3')).body.id);
 
     // Run again: converged. And no hash reached the service's log.
     const again = await identity(['import', file, '--tenant', copy.id, '--credentials-from', source.id]);

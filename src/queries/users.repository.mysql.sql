@@ -60,21 +60,21 @@ SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
 -- UsersRepository.withChildRows(tenantId, 50 users)
 SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,
             NULL AS valid_from, NULL AS valid_to, 0 AS position
-       FROM `user_groups` ug JOIN `groups` g ON g.id = ug.group_id
-      WHERE +ug.tenant_id = ? AND ug.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_groups` ug FORCE INDEX (PRIMARY) ON ug.user_id = ids.id STRAIGHT_JOIN `groups` g ON g.id = ug.group_id
+      WHERE ug.tenant_id = ?
 UNION ALL
 SELECT 'ip', w.user_id, NULL, w.entry, NULL, NULL, NULL, w.position
-       FROM `user_ip_whitelist` w WHERE +w.tenant_id = ? AND w.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_ip_whitelist` w FORCE INDEX (PRIMARY) ON w.user_id = ids.id WHERE w.tenant_id = ?
 UNION ALL
 SELECT 'tag', t.user_id, NULL, t.tag, NULL, NULL, NULL, t.position
-       FROM `user_client_tags` t WHERE +t.tenant_id = ? AND t.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_client_tags` t FORCE INDEX (PRIMARY) ON t.user_id = ids.id WHERE t.tenant_id = ?
 UNION ALL
 SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
-       FROM `user_plans` up JOIN `plans` p ON p.id = up.plan_id
-      WHERE +up.tenant_id = ? AND up.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p ON p.id = up.plan_id
+      WHERE up.tenant_id = ?
 UNION ALL
 SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
-       FROM `user_tfa` f WHERE +f.tenant_id = ? AND f.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AND f.confirmed = 1;
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_tfa` f FORCE INDEX (PRIMARY) ON f.user_id = ids.id WHERE f.tenant_id = ? AND f.confirmed = 1;
 
 -- UsersRepository.search(tenantId, userName eq, by name)
 SELECT * FROM (SELECT u.`id` AS `id`, u.`tenant_id` AS `tenant_id`, u.`external_id` AS `external_id`, u.`name` AS `name`, u.`name_explicit` AS `name_explicit`, u.`first_name` AS `first_name`, u.`last_name` AS `last_name`, u.`username` AS `username`, u.`email` AS `email`, u.`phone` AS `phone`, u.`active` AS `active`, u.`admin` AS `admin`, u.`plan_admin` AS `plan_admin`, u.`tfa` AS `tfa`, u.`reset_password` AS `reset_password`, u.`reset_tfa` AS `reset_tfa`, u.`password_reset_allowed` AS `password_reset_allowed`, u.`can_view_masked_data` AS `can_view_masked_data`, u.`only_sees_readable` AS `only_sees_readable`, u.`sessions_limit` AS `sessions_limit`, u.`password_hash` AS `password_hash`, u.`imported_hash_digest` AS `imported_hash_digest`, u.`version` AS `version`, u.`last_login_at` AS `last_login_at`, u.`last_action_at` AS `last_action_at`, u.`locked_until` AS `locked_until`, u.`employee_number` AS `employee_number`, u.`cost_center` AS `cost_center`, u.`organization` AS `organization`, u.`division` AS `division`, u.`department` AS `department`, u.`manager_id` AS `manager_id`, u.`failed_logins` AS `failed_logins`, u.`created_at` AS `created_at`, u.`updated_at` AS `updated_at` FROM users u WHERE u.tenant_id = ? AND u.username = ? AND CAST(COALESCE(u.username, u.email) AS BINARY) = CAST(? AS BINARY) UNION ALL SELECT u.`id` AS `id`, u.`tenant_id` AS `tenant_id`, u.`external_id` AS `external_id`, u.`name` AS `name`, u.`name_explicit` AS `name_explicit`, u.`first_name` AS `first_name`, u.`last_name` AS `last_name`, u.`username` AS `username`, u.`email` AS `email`, u.`phone` AS `phone`, u.`active` AS `active`, u.`admin` AS `admin`, u.`plan_admin` AS `plan_admin`, u.`tfa` AS `tfa`, u.`reset_password` AS `reset_password`, u.`reset_tfa` AS `reset_tfa`, u.`password_reset_allowed` AS `password_reset_allowed`, u.`can_view_masked_data` AS `can_view_masked_data`, u.`only_sees_readable` AS `only_sees_readable`, u.`sessions_limit` AS `sessions_limit`, u.`password_hash` AS `password_hash`, u.`imported_hash_digest` AS `imported_hash_digest`, u.`version` AS `version`, u.`last_login_at` AS `last_login_at`, u.`last_action_at` AS `last_action_at`, u.`locked_until` AS `locked_until`, u.`employee_number` AS `employee_number`, u.`cost_center` AS `cost_center`, u.`organization` AS `organization`, u.`division` AS `division`, u.`department` AS `department`, u.`manager_id` AS `manager_id`, u.`failed_logins` AS `failed_logins`, u.`created_at` AS `created_at`, u.`updated_at` AS `updated_at` FROM users u WHERE u.tenant_id = ? AND u.username IS NULL AND u.email = ? AND CAST(COALESCE(u.username, u.email) AS BINARY) = CAST(? AS BINARY)) hits ORDER BY (hits.name IS NULL) ASC, hits.name ASC, hits.created_at ASC, hits.id ASC LIMIT 10 OFFSET 0;
@@ -122,11 +122,11 @@ SELECT e.`id` AS `id`, e.`tenant_id` AS `tenant_id`, e.`external_id` AS `externa
 
 -- UsersRepository.withSomeChildRows(tenantId, 50 users, client tags and plans)
 SELECT 'tag' AS kind, t.user_id AS user_id, NULL AS ref, t.tag AS label, NULL AS permissions, NULL AS valid_from, NULL AS valid_to, t.position AS position
-       FROM `user_client_tags` t WHERE +t.tenant_id = ? AND t.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_client_tags` t FORCE INDEX (PRIMARY) ON t.user_id = ids.id WHERE t.tenant_id = ?
 UNION ALL
 SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
-       FROM `user_plans` up JOIN `plans` p ON p.id = up.plan_id
-      WHERE +up.tenant_id = ? AND up.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p ON p.id = up.plan_id
+      WHERE up.tenant_id = ?;
 
 -- UsersRepository.exportPages(tenantId, no filter), its first page
 SELECT u.`id` AS `id`, u.`tenant_id` AS `tenant_id`, u.`external_id` AS `external_id`, u.`name` AS `name`, u.`first_name` AS `first_name`, u.`last_name` AS `last_name`, u.`username` AS `username`, u.`email` AS `email`, u.`phone` AS `phone`, u.`active` AS `active`, u.`admin` AS `admin`, u.`plan_admin` AS `plan_admin`, u.`tfa` AS `tfa`, u.`reset_password` AS `reset_password`, u.`reset_tfa` AS `reset_tfa`, u.`password_reset_allowed` AS `password_reset_allowed`, u.`can_view_masked_data` AS `can_view_masked_data`, u.`only_sees_readable` AS `only_sees_readable`, u.`sessions_limit` AS `sessions_limit`, u.`version` AS `version`, u.`last_login_at` AS `last_login_at`, u.`last_action_at` AS `last_action_at`, u.`locked_until` AS `locked_until`, u.`employee_number` AS `employee_number`, u.`cost_center` AS `cost_center`, u.`organization` AS `organization`, u.`division` AS `division`, u.`department` AS `department`, u.`manager_id` AS `manager_id`, u.`created_at` AS `created_at`, u.`updated_at` AS `updated_at` FROM users u WHERE u.tenant_id = ? ORDER BY u.created_at ASC, u.id ASC LIMIT ? OFFSET ?;

@@ -60,7 +60,7 @@ SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
 -- UsersRepository.withChildRows(tenantId, 50 users)
 SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,
             NULL AS valid_from, NULL AS valid_to, 0 AS position
-       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_groups` ug FORCE INDEX (PRIMARY) ON ug.user_id = ids.id STRAIGHT_JOIN `groups` g ON g.id = ug.group_id
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_groups` ug FORCE INDEX (PRIMARY) ON ug.user_id = ids.id STRAIGHT_JOIN `groups` g FORCE INDEX (PRIMARY) ON g.id = ug.group_id
       WHERE ug.tenant_id = ?
 UNION ALL
 SELECT 'ip', w.user_id, NULL, w.entry, NULL, NULL, NULL, w.position
@@ -70,7 +70,7 @@ SELECT 'tag', t.user_id, NULL, t.tag, NULL, NULL, NULL, t.position
        FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_client_tags` t FORCE INDEX (PRIMARY) ON t.user_id = ids.id WHERE t.tenant_id = ?
 UNION ALL
 SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
-       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p ON p.id = up.plan_id
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p FORCE INDEX (PRIMARY) ON p.id = up.plan_id
       WHERE up.tenant_id = ?
 UNION ALL
 SELECT 'tfa', f.user_id, NULL, NULL, NULL, NULL, NULL, 0
@@ -125,7 +125,7 @@ SELECT 'tag' AS kind, t.user_id AS user_id, NULL AS ref, t.tag AS label, NULL AS
        FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_client_tags` t FORCE INDEX (PRIMARY) ON t.user_id = ids.id WHERE t.tenant_id = ?
 UNION ALL
 SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
-       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p ON p.id = up.plan_id
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id VARCHAR(36) PATH '$')) ids STRAIGHT_JOIN `user_plans` up FORCE INDEX (PRIMARY) ON up.user_id = ids.id STRAIGHT_JOIN `plans` p FORCE INDEX (PRIMARY) ON p.id = up.plan_id
       WHERE up.tenant_id = ?;
 
 -- UsersRepository.exportPages(tenantId, no filter), its first page

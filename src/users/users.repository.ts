@@ -230,7 +230,7 @@ const JSON_IDS_FROM = 2;
  * connection and kept), or on MySQL/MariaDB, past JSON_IDS_FROM users, one statement for any
  * number of them, the ids as one JSON array.
  */
-function childRowsQuery(manager: EntityManager, tenantId: string, ids: string[], kinds: readonly ChildRowKind[]): { sql: string; params: unknown[] } {
+export function childRowsQuery(manager: EntityManager, tenantId: string, ids: string[], kinds: readonly ChildRowKind[]): { sql: string; params: unknown[] } {
   const type = manager.connection.driver.options.type;
   if ((type === 'mysql' || type === 'mariadb') && ids.length > JSON_IDS_FROM) {
     const json = JSON.stringify(ids);
@@ -276,7 +276,9 @@ export function buildChildRowsSql(table: (name: string) => string, users: ChildR
           where: `${alias}.tenant_id = ?`,
         }
       : { from: `${table(name)} ${alias}`, where: `+${alias}.tenant_id = ? AND ${alias}.user_id ${inList}` };
-  const join = json ? 'STRAIGHT_JOIN' : 'JOIN';
+  // The group and plan of each child row by their primary key too (a planner may scan a
+  // tenant's few groups instead, and every tenant's with them).
+  const join = (name: string, alias: string) => (json ? `STRAIGHT_JOIN ${table(name)} ${alias} FORCE INDEX (PRIMARY)` : `JOIN ${table(name)} ${alias}`);
   // The first SELECT names the result's columns: the groups' when they are read, else the
   // first kind read, with the names written in.
   const named = `AS kind, %.user_id AS user_id, % AS ref, % AS label, NULL AS permissions, % AS valid_from, % AS valid_to, % AS position`;
@@ -292,14 +294,14 @@ export function buildChildRowsSql(table: (name: string) => string, users: ChildR
   const parts: Record<ChildRowKind, (first: boolean) => string> = {
     group: () => `SELECT 'group' AS kind, ug.user_id AS user_id, g.id AS ref, g.name AS label, g.permissions AS permissions,
             NULL AS valid_from, NULL AS valid_to, 0 AS position
-       FROM ${ug.from} ${join} ${table('groups')} g ON g.id = ug.group_id
+       FROM ${ug.from} ${join('groups', 'g')} ON g.id = ug.group_id
       WHERE ${ug.where}`,
     ip: (first) => `SELECT 'ip'${first ? ' ' : ', '}${columns(first, 'w', 'NULL', 'w.entry', 'NULL', 'NULL', 'w.position')}
        FROM ${w.from} WHERE ${w.where}`,
     tag: (first) => `SELECT 'tag'${first ? ' ' : ', '}${columns(first, 't', 'NULL', 't.tag', 'NULL', 'NULL', 't.position')}
        FROM ${t.from} WHERE ${t.where}`,
     plan: (first) => `SELECT 'plan'${first ? ' ' : ', '}${columns(first, 'up', 'p.id', 'p.name', 'up.valid_from', 'up.valid_to', '0')}
-       FROM ${up.from} ${join} ${table('plans')} p ON p.id = up.plan_id
+       FROM ${up.from} ${join('plans', 'p')} ON p.id = up.plan_id
       WHERE ${up.where}`,
     tfa: (first) => `SELECT 'tfa'${first ? ' ' : ', '}${columns(first, 'f', 'NULL', 'NULL', 'NULL', 'NULL', '0')}
        FROM ${f.from} WHERE ${f.where} AND f.confirmed = 1`,

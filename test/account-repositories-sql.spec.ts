@@ -1,11 +1,10 @@
 import { PasswordResetRepository } from '../src/account/password-reset.repository.js';
 import { newId } from '../src/common/ids.js';
-import { Database } from '../src/database/database.service.js';
 import { SecondFactorRepository } from '../src/sessions/second-factor.repository.js';
 import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
 import { UsersRepository } from '../src/users/users.repository.js';
-import { createTenant, startApp, type TestApp } from './helpers/app.js';
-import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { createTenant } from './helpers/app.js';
+import { SNAPSHOT_VALUES, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
 import { createUser } from './helpers/users.js';
 
 /**
@@ -17,28 +16,16 @@ import { createUser } from './helpers/users.js';
  *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/account-repositories-sql.spec.ts
  *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/account-repositories-sql.spec.ts
  */
-const TENANT = '00000000-0000-7000-8000-000000000001';
-const USER = '00000000-0000-7000-8000-000000000002';
-const AT = new Date('2026-01-02T03:04:05.678Z');
+const { TENANT, USER, AT } = SNAPSHOT_VALUES;
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
 const TOKEN_HASH = 'a'.repeat(64);
 
 describe('the SQL of a user’s own credentials', () => {
-  let t: TestApp;
-  let db: Database;
-  beforeAll(async () => {
-    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
-    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
-    db = t.app.get(Database);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-
-  const matches = (repository: string, stem: string, cases: [string, () => Promise<unknown>][]) =>
-    expectSqlSnapshot(t, 'test/account-repositories-sql.spec.ts', repository, stem, cases);
+  const suite = sqlSnapshotSuite('test/account-repositories-sql.spec.ts');
+  const { matches } = suite;
 
   it('UsersRepository, the own credentials, matches src/queries/users.repository.credentials.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const users = t.app.get(UsersRepository);
     await matches('UsersRepository', 'users.repository.credentials', [
       ['setOwnPassword(tenantId, userId, hash, changed)', () => db.transaction((m) => users.setOwnPassword(TENANT, USER, HASH, false, m))],
@@ -51,6 +38,7 @@ describe('the SQL of a user’s own credentials', () => {
   });
 
   it('LoginFactsRepository, the lockout counters, matches src/queries/login-facts.repository.lockout.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const counters = t.app.get(LoginFactsRepository);
     await matches('LoginFactsRepository', 'login-facts.repository.lockout', [
       ['claimGuess(tenantId, userId, threshold 5)', () => counters.claimGuess(TENANT, USER, 5)],
@@ -63,6 +51,7 @@ describe('the SQL of a user’s own credentials', () => {
   });
 
   it('SecondFactorRepository matches src/queries/second-factor.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
     // New rows refer to a tenant and a user, so these need real ones; the statements are the same whichever.
     const factors = t.app.get(SecondFactorRepository);
     const tenant = await createTenant(t);
@@ -79,6 +68,7 @@ describe('the SQL of a user’s own credentials', () => {
   });
 
   it('PasswordResetRepository matches src/queries/password-reset.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const tokens = t.app.get(PasswordResetRepository);
     const tenant = await createTenant(t);
     const user = await createUser(t, tenant);

@@ -1,10 +1,8 @@
 import { encodeCursor } from '../src/common/cursor.js';
 import type { Condition } from '../src/database/condition.js';
-import { Database } from '../src/database/database.service.js';
 import { GroupsRepository } from '../src/groups/groups.repository.js';
 import { PlansRepository } from '../src/plans/plans.repository.js';
-import { startApp, type TestApp } from './helpers/app.js';
-import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { SNAPSHOT_VALUES, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
 
 /**
  * What reaches the database for groups and plans: the SQL each GroupsRepository and
@@ -16,31 +14,17 @@ import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
  *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/groups-plans-repositories-sql.spec.ts
  *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/groups-plans-repositories-sql.spec.ts
  */
-const TENANT = '00000000-0000-7000-8000-000000000001';
-const USER = '00000000-0000-7000-8000-000000000002';
-const GROUP = '00000000-0000-7000-8000-000000000003';
-const PLAN = '00000000-0000-7000-8000-000000000004';
+const { TENANT, USER, GROUP, PLAN, AT } = SNAPSHOT_VALUES;
 const OTHER_USER = '00000000-0000-7000-8000-000000000006';
-const AT = new Date('2026-01-02T03:04:05.678Z');
 const NAMED_STAFF: Condition = { kind: 'compare', field: 'name', op: 'eq', value: 'Staff' };
 const WITH_MEMBER: Condition = { kind: 'some', relation: 'members', where: { kind: 'compare', field: 'id', op: 'eq', value: USER } };
 
 describe('the SQL of the groups and plans repositories', () => {
-  let t: TestApp;
-  let db: Database;
-  beforeAll(async () => {
-    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
-    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
-    db = t.app.get(Database);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-
-  const matches = (repository: string, stem: string, cases: [string, () => Promise<unknown>][]) =>
-    expectSqlSnapshot(t, 'test/groups-plans-repositories-sql.spec.ts', repository, stem, cases);
+  const suite = sqlSnapshotSuite('test/groups-plans-repositories-sql.spec.ts');
+  const { matches } = suite;
 
   it('GroupsRepository matches src/queries/groups.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const groups = t.app.get(GroupsRepository);
     const manager = t.dataSource.manager;
     await matches('GroupsRepository', 'groups.repository', [
@@ -63,6 +47,7 @@ describe('the SQL of the groups and plans repositories', () => {
   });
 
   it('PlansRepository matches src/queries/plans.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const plans = t.app.get(PlansRepository);
     const key = { userId: USER, planId: PLAN };
     await matches('PlansRepository', 'plans.repository', [

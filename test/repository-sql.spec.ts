@@ -1,9 +1,8 @@
 import type { Condition } from '../src/database/condition.js';
-import { Database } from '../src/database/database.service.js';
 import { hasAnotherActiveAdmin, lockTenantRow, UsersRepository } from '../src/users/users.repository.js';
 import { User } from '../src/users/user.entity.js';
-import { startApp, useMysql, type TestApp } from './helpers/app.js';
-import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { useMysql } from './helpers/app.js';
+import { SNAPSHOT_VALUES, type SnapshotCase, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
 
 /**
  * What reaches the database: the SQL each UsersRepository method runs, per dialect (the
@@ -15,28 +14,15 @@ import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
  *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/repository-sql.spec.ts
  *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/repository-sql.spec.ts
  */
-const TENANT = '00000000-0000-7000-8000-000000000001';
-const USER = '00000000-0000-7000-8000-000000000002';
-const GROUP = '00000000-0000-7000-8000-000000000003';
-const PLAN = '00000000-0000-7000-8000-000000000004';
-const AT = new Date('2026-01-02T03:04:05.678Z');
+const { TENANT, USER, GROUP, PLAN, AT } = SNAPSHOT_VALUES;
 const ADA: Condition = { kind: 'compare', field: 'userName', op: 'eq', value: 'ada' };
 
 describe('the SQL of UsersRepository', () => {
-  let t: TestApp;
-  let repository: UsersRepository;
-  let db: Database;
-  beforeAll(async () => {
-    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
-    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
-    repository = t.app.get(UsersRepository);
-    db = t.app.get(Database);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const suite = sqlSnapshotSuite('test/repository-sql.spec.ts');
 
   it('matches src/queries/users.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
+    const repository = t.app.get(UsersRepository);
     const user = Object.assign(new User(), { id: USER, tenantId: TENANT });
     const fifty = Array.from({ length: 50 }, (_, i) => Object.assign(new User(), { id: `00000000-0000-7000-8001-${String(i).padStart(12, '0')}`, tenantId: TENANT }));
     const noFilter = {};
@@ -44,7 +30,7 @@ describe('the SQL of UsersRepository', () => {
       name: 'Ad', email: 'ada@example.com', active: '1', deactivated: '1', admin: '1', planAdmin: '1',
       externalId: 'x-1', group: GROUP, clientTag: 'vip', plan: PLAN,
     } as const;
-    const cases: [string, () => Promise<unknown>][] = [
+    const cases: SnapshotCase[] = [
       ['findOne(tenantId, "id", id)', () => repository.findOne(TENANT, 'id', USER)],
       ['findOne(tenantId, "externalId", externalId)', () => repository.findOne(TENANT, 'externalId', 'x-1')],
       ['findOne(tenantId, "email", email)', () => repository.findOne(TENANT, 'email', 'ada@example.com')],
@@ -79,6 +65,6 @@ describe('the SQL of UsersRepository', () => {
       ['sourceUserKeys(tenantId, an id)', () => repository.sourceUserKeys(TENANT, [USER])],
     ];
     // Every method reaches the database, but for the tenant lock on SQLite, which needs none.
-    await expectSqlSnapshot(t, 'test/repository-sql.spec.ts', 'UsersRepository', 'users.repository', cases, (name) => name.startsWith('lockTenantRow') && !useMysql);
+    await suite.matches('UsersRepository', 'users.repository', cases, (name) => name.startsWith('lockTenantRow') && !useMysql);
   });
 });

@@ -1,10 +1,9 @@
 import { newId } from '../src/common/ids.js';
-import { Database } from '../src/database/database.service.js';
 import { Session } from '../src/sessions/session.entities.js';
 import { SessionsRepository } from '../src/sessions/sessions.repository.js';
 import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
-import { createTenant, startApp, type TestApp } from './helpers/app.js';
-import { expectSqlSnapshot } from './helpers/sql-snapshot.js';
+import { createTenant } from './helpers/app.js';
+import { SNAPSHOT_VALUES, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
 import { createUser } from './helpers/users.js';
 
 /**
@@ -16,29 +15,18 @@ import { createUser } from './helpers/users.js';
  *   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/sign-in-repositories-sql.spec.ts
  *   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/sign-in-repositories-sql.spec.ts
  */
-const TENANT = '00000000-0000-7000-8000-000000000001';
-const USER = '00000000-0000-7000-8000-000000000002';
+const { TENANT, USER, AT } = SNAPSHOT_VALUES;
 const SESSION = '00000000-0000-7000-8000-000000000005';
 const OTHER_SESSION = '00000000-0000-7000-8000-000000000006';
-const AT = new Date('2026-01-02T03:04:05.678Z');
 const KEY_HASH = 'a'.repeat(64);
 
 describe('the SQL of the sign-in repositories', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    // No webhook dispatcher polling beside the methods: only their own statements are recorded.
-    t = await startApp({ WEBHOOK_DISPATCH: 'false' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-
-  const matches = (repository: string, stem: string, cases: [string, () => Promise<unknown>][]) =>
-    expectSqlSnapshot(t, 'test/sign-in-repositories-sql.spec.ts', repository, stem, cases);
+  const suite = sqlSnapshotSuite('test/sign-in-repositories-sql.spec.ts');
+  const { matches } = suite;
 
   it('SessionsRepository matches src/queries/sessions.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
     const sessions = t.app.get(SessionsRepository);
-    const db = t.app.get(Database);
     await matches('SessionsRepository', 'sessions.repository', [
       ['liveSessionState(tenantId, sessionId, userId)', () => sessions.liveSessionState(TENANT, SESSION, USER)],
       ['apiKeyState(keyHash)', () => sessions.apiKeyState(KEY_HASH)],
@@ -57,15 +45,15 @@ describe('the SQL of the sign-in repositories', () => {
 
   it('SessionsRepository writes of new rows match src/queries/sessions.repository.writes.<dialect>.sql', async () => {
     // Rows that refer to a tenant and a user need real ones; the statements are the same whichever.
+    const { t, db } = suite;
     const sessions = t.app.get(SessionsRepository);
-    const db = t.app.get(Database);
     const tenant = await createTenant(t);
     const user = await createUser(t, tenant);
     const session = Object.assign(new Session(), {
       id: newId(), tenantId: tenant.id, userId: user.id, refreshHash: KEY_HASH, ip: '127.0.0.1', userAgent: null,
       createdAt: AT, lastUsedAt: AT, expiresAt: AT, endedAt: null, endReason: null,
     });
-    await expectSqlSnapshot(t, 'test/sign-in-repositories-sql.spec.ts', 'SessionsRepository', 'sessions.repository.writes', [
+    await matches('SessionsRepository', 'sessions.repository.writes', [
       ['insert(tenantId, session)', () => db.transaction((m) => sessions.insert(tenant.id, session, m))],
       ['touch(tenantId, sessionId, userId, now, since), a session last used before', () =>
         sessions.touch(tenant.id, session.id, user.id, new Date(AT.getTime() + 120_000), new Date(AT.getTime() + 60_000))],
@@ -74,7 +62,7 @@ describe('the SQL of the sign-in repositories', () => {
   });
 
   it('LoginFactsRepository matches src/queries/login-facts.repository.<dialect>.sql', async () => {
-    const facts = t.app.get(LoginFactsRepository);
+    const facts = suite.t.app.get(LoginFactsRepository);
     await matches('LoginFactsRepository', 'login-facts.repository', [['loginFacts(tenantId, userId, now)', () => facts.loginFacts(TENANT, USER, AT)]]);
   });
 });

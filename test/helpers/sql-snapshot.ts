@@ -1,13 +1,67 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Database } from '../../src/database/database.service.js';
 import { fastReads } from '../../src/database/fast-query.js';
-import { type TestApp, useMysql } from './app.js';
+import { startApp, type TestApp, useMysql } from './app.js';
 
 /**
  * SQL snapshots (as immich keeps server/src/queries/*.sql): the statements each repository
  * method sends, compared with a checked-in src/queries/<stem>.<dialect>.sql, so that a change
  * to a statement shows in review. The app must run without the webhook dispatcher
- * (WEBHOOK_DISPATCH=false), whose idle poll would otherwise be recorded now and then.
+ * (WEBHOOK_DISPATCH=false), whose idle poll would otherwise be recorded now and then:
+ * sqlSnapshotSuite starts it so.
  */
+
+/**
+ * The ids and the time the snapshots' calls name (no row needs to exist for most statements):
+ * fixed, so that a statement recorded never differs by them from one run to the next.
+ */
+export const SNAPSHOT_VALUES = {
+  TENANT: '00000000-0000-7000-8000-000000000001',
+  USER: '00000000-0000-7000-8000-000000000002',
+  GROUP: '00000000-0000-7000-8000-000000000003',
+  PLAN: '00000000-0000-7000-8000-000000000004',
+  AT: new Date('2026-01-02T03:04:05.678Z'),
+} as const;
+
+/** A snapshot's case: its name in the file, and the call whose statements it records. */
+export type SnapshotCase = [string, () => Promise<unknown>];
+
+export interface SqlSnapshotSuite {
+  /** The app the statements are recorded on, from the spec's beforeAll to its afterAll. */
+  readonly t: TestApp;
+  readonly db: Database;
+  /** expectSqlSnapshot for this spec's file. */
+  matches(repository: string, stem: string, cases: SnapshotCase[], quiet?: (name: string) => boolean): Promise<void>;
+}
+
+/**
+ * What every SQL snapshot spec sets up, registered in the describe that calls it: an app
+ * started before its tests without the webhook dispatcher, so that only the methods' own
+ * statements are recorded, and closed after them. `spec` is the spec's path, which the
+ * snapshot files name as the way to regenerate them.
+ */
+export function sqlSnapshotSuite(spec: string): SqlSnapshotSuite {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await startApp({ WEBHOOK_DISPATCH: 'false' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  const started = (): TestApp => {
+    if (!app) throw new Error(`${spec}: the app runs inside the tests only`);
+    return app;
+  };
+  return {
+    get t() {
+      return started();
+    },
+    get db() {
+      return started().app.get(Database);
+    },
+    matches: (repository, stem, cases, quiet) => expectSqlSnapshot(started(), spec, repository, stem, cases, quiet),
+  };
+}
 
 /** The statements `run` sends, through TypeORM's query runner or around it; a transaction's own are left out. */
 export async function statementsOf(t: TestApp, run: () => Promise<unknown>): Promise<string[]> {
@@ -40,7 +94,7 @@ export async function expectSqlSnapshot(
   spec: string,
   repository: string,
   stem: string,
-  cases: [string, () => Promise<unknown>][],
+  cases: SnapshotCase[],
   quiet: (name: string) => boolean = () => false,
 ): Promise<void> {
   const file = `src/queries/${stem}.${useMysql ? 'mysql' : 'sqlite'}.sql`;

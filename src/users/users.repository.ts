@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
-import { columnConverter, hydrate, hydrateValues, insertEntities, readEntities, readRows, storedDatetimeIso } from '../database/fast-query.js';
+import { columnConverter, hydrate, hydrateValues, insertEntities, readArrays, readEntities, readRows, storedDatetimeIso } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
 import type { PageColumns, PageConversions, PageRow } from './dto/user-page.json.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
@@ -384,15 +384,22 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
  * read in one statement, as loadRelations reads them.
  */
 async function mysqlPageRows(manager: EntityManager, tenantId: string, metadata: EntityMetadata, users: Row[]): Promise<unknown[][]> {
-  if (!users.length) return [];
+  const rows = users.map((user) => metadata.columns.map((c) => user[c.databaseName]));
+  return withChildRowValues(manager, tenantId, rows, metadata.columns.findIndex((c) => c.propertyName === 'id'));
+}
+
+/**
+ * Users' rows (their columns' values, the id at `idAt`) with their child rows appended, as
+ * mysqlPageRows describes them: five values more a row, the rows themselves extended.
+ */
+async function withChildRowValues(manager: EntityManager, tenantId: string, rows: unknown[][], idAt: number): Promise<unknown[][]> {
+  if (!rows.length) return rows;
   const byUser = new Map<string, unknown[]>();
-  const rows = users.map((user) => {
-    const row = metadata.columns.map((c) => user[c.databaseName]);
+  const n = rows[0]!.length;
+  for (const row of rows) {
     row.push([], [], [], [], 0);
-    byUser.set(String(user.id), row);
-    return row;
-  });
-  const n = metadata.columns.length;
+    byUser.set(String(row[idAt]), row);
+  }
   const query = childRowsQuery(manager, tenantId, [...byUser.keys()], CHILD_ROW_KINDS);
   const children = await readRows(manager, query.sql, query.params);
   children.sort((a, b) => Number(a.position) - Number(b.position));
@@ -512,17 +519,18 @@ export class UsersRepository {
   private get exportColumns(): string {
     if (this.exportColumnsSql === undefined) {
       const escape = (name: string) => this.dataSource.driver.escape(name);
-      const unread = new Set(['passwordHash', 'importedHashDigest', 'failedLogins', 'nameExplicit']);
-      this.exportColumnsSql = this.dataSource
-        .getMetadata(User)
-        .columns.filter((c) => !unread.has(c.propertyName))
-        .map((c) => `u.${escape(c.databaseName)} AS ${escape(c.databaseName)}`)
-        .join(', ');
+      this.exportColumnsSql = this.exportColumnList.map((c) => `u.${escape(c.databaseName)} AS ${escape(c.databaseName)}`).join(', ');
     }
     return this.exportColumnsSql;
   }
 
   private exportColumnsSql?: string;
+
+  /** The columns of User the export reads (see exportColumns), in metadata order. */
+  private get exportColumnList(): EntityMetadata['columns'] {
+    const unread = new Set(['passwordHash', 'importedHashDigest', 'failedLogins', 'nameExplicit']);
+    return this.dataSource.getMetadata(User).columns.filter((c) => !unread.has(c.propertyName));
+  }
 
   /** One user of the tenant by id, externalId or (lower-cased) email, or null. */
   findOne(tenantId: string, by: 'id' | 'externalId' | 'email', value: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
@@ -579,9 +587,9 @@ export class UsersRepository {
    * hand over from SQLite instead of a value a column and child row (measured on a 50-user
    * page with every kind of child row: 550 → 290 µs for the statements alone).
    */
-  private sqliteUserJson(tenantId: string): { sql: string; params: unknown[] } {
+  private sqliteUserJson(tenantId: string, read: EntityMetadata['columns'] = this.dataSource.getMetadata(User).columns): { sql: string; params: unknown[] } {
     const escape = (name: string) => this.dataSource.driver.escape(name);
-    const columns = this.dataSource.getMetadata(User).columns.map((c) => `u.${escape(c.databaseName)}`).join(', ');
+    const columns = read.map((c) => `u.${escape(c.databaseName)}`).join(', ');
     return {
       sql: `json_array(${columns},
   (SELECT json_group_array(json_array(g.id, g.name, g.permissions)) FROM user_groups ug JOIN ${escape('groups')} g ON g.id = ug.group_id WHERE ug.user_id = u.id AND +ug.tenant_id = ?),
@@ -664,14 +672,25 @@ export class UsersRepository {
 
   /** Where a list page's values sit in a PageRow, and how this database's stored values convert (decided once). */
   private get pageShape(): { columns: PageColumns; conversions: PageConversions } {
-    if (this.shape) return this.shape;
+    return (this.shape ??= this.rowShape(this.dataSource.getMetadata(User).columns));
+  }
+
+  /** The same for the export's rows, which hold only the columns the representation shows (exportColumns). */
+  get exportShape(): { columns: PageColumns; conversions: PageConversions } {
+    return (this.exportRowShape ??= this.rowShape(this.exportColumnList));
+  }
+
+  private exportRowShape?: { columns: PageColumns; conversions: PageConversions };
+
+  /** Where the values sit in rows of these columns of User (then the child rows), and how stored values convert. */
+  private rowShape(read: EntityMetadata['columns']): { columns: PageColumns; conversions: PageConversions } {
     const metadata = this.dataSource.getMetadata(User);
     const at = (property: string): number => {
-      const index = metadata.columns.findIndex((c) => c.propertyName === property);
+      const index = read.findIndex((c) => c.propertyName === property);
       if (index < 0) throw new Error(`User has no column ${property}`);
       return index;
     };
-    const n = metadata.columns.length;
+    const n = read.length;
     const properties = [
       'id', 'tenantId', 'externalId', 'name', 'firstName', 'lastName', 'username', 'email', 'phone', 'active', 'admin', 'planAdmin', 'tfa',
       'resetPassword', 'resetTfa', 'passwordResetAllowed', 'canViewMaskedData', 'onlySeesReadable', 'sessionsLimit', 'version', 'lastLoginAt',
@@ -708,36 +727,42 @@ export class UsersRepository {
       permissions: (stored) => hydrate(groupMetadata, { permissions: stored }, {} as Pick<Group, 'permissions'>).permissions,
       compare: byLocale,
     };
-    return (this.shape = { columns, conversions });
+    return { columns, conversions };
   }
 
   private shape?: { columns: PageColumns; conversions: PageConversions };
 
   /**
    * GET /users/export: the tenant's users matching the list's filters, oldest first, a page of
-   * `pageSize` at a time with their child rows. On MySQL/MariaDB a page's users are one fixed
-   * statement (prepared once per pooled connection, read in the binary protocol), and the next
-   * page's users are read on another connection while this page's child rows are: the
-   * database's two round trips a page overlap instead of adding up. SQLite reads a page as the
-   * list does, one statement with its child rows.
+   * `pageSize` at a time with their child rows, as rows for writeUserLines (in exportShape: the
+   * columns the representation shows, no hash). On SQLite a page is one statement, as the list
+   * reads it. On MySQL/MariaDB a page's users are one fixed statement (prepared once per pooled
+   * connection, read in the binary protocol as arrays), and the next page's users are read on
+   * another connection while this page's child rows are: the database's two round trips a page
+   * overlap instead of adding up.
    */
-  async *exportPages(tenantId: string, filter: UsersFilter, pageSize: number): AsyncGenerator<UserWithRelations[]> {
+  async *exportPages(tenantId: string, filter: UsersFilter, pageSize: number): AsyncGenerator<PageRow[]> {
     const manager = this.dataSource.manager;
+    const { columns, conversions } = this.exportShape;
     const page = (after: UserListPage['after']): UserListPage => ({ filter, sort: 'createdAt', after, offset: 0, limit: pageSize });
+    // The keyset value as the column stores it (UTC, milliseconds), whatever the driver's time zone.
+    const after = (rows: PageRow[]): UserListPage['after'] => {
+      const last = rows.at(-1)!;
+      return { value: conversions.iso(last[columns.createdAt])!.slice(0, 23).replace('T', ' '), id: String(last[columns.id]) };
+    };
     if (this.dialect === 'sqlite') {
-      let after: UserListPage['after'];
-      for (;;) {
-        const { users, more } = await this.listPage(tenantId, page(after), manager);
-        if (users.length) yield users;
-        const last = users.at(-1)?.user;
-        if (!more || !last) return;
-        after = { value: last.createdAt, id: last.id };
-      }
+      const read = this.exportColumnList;
+      let rows: PageRow[] = [];
+      do {
+        const { sql, params } = this.pageSql(tenantId, page(rows.length ? after(rows) : undefined), pageSize, this.sqliteUserJson(tenantId, read));
+        rows = (await readRows<{ json: string }>(manager, sql, params)).map((row) => JSON.parse(row.json) as unknown[]);
+        if (rows.length) yield rows;
+      } while (rows.length === pageSize);
+      return;
     }
-    const metadata = this.dataSource.getMetadata(User);
-    const read = (after: UserListPage['after']): Promise<User[]> => {
-      const { sql, params } = this.pageSql(tenantId, page(after), pageSize, { sql: this.exportColumns, params: [] });
-      const users = readRows<Row>(manager, sql, params).then((rows) => rows.map((row) => hydrate(metadata, row, new User())));
+    const read = (from: UserListPage['after']): Promise<unknown[][]> => {
+      const { sql, params } = this.pageSql(tenantId, page(from), pageSize, { sql: this.exportColumns, params: [] });
+      const users = readArrays(manager, sql, params);
       // Read ahead and never awaited when the client goes away: not an unhandled rejection.
       users.catch(() => undefined);
       return users;
@@ -745,10 +770,8 @@ export class UsersRepository {
     let next = read(undefined);
     for (;;) {
       const users = await next;
-      const last = users.at(-1);
-      // The keyset value as the column stores it (UTC, milliseconds), whatever the driver's time zone.
-      if (users.length === pageSize && last) next = read({ value: last.createdAt.toISOString().slice(0, 23).replace('T', ' '), id: last.id });
-      if (users.length) yield await loadRelations(manager, tenantId, users);
+      if (users.length === pageSize) next = read(after(users));
+      if (users.length) yield await withChildRowValues(manager, tenantId, users, columns.id);
       if (users.length < pageSize) return;
     }
   }

@@ -140,6 +140,20 @@ export function writeUserPage(rows: readonly PageRow[], columns: PageColumns, co
   return `${out}}}`;
 }
 
+/**
+ * The same users as NDJSON (GET /users/export): each user's line as writeUserPage writes it in
+ * a page, which is `JSON.stringify(toUserResponse(user, viewer, now))`, and a newline.
+ */
+export function writeUserLines(rows: readonly PageRow[], columns: PageColumns, conversions: PageConversions, viewer: Principal, now = new Date()): string {
+  const today = todayUtc(now);
+  const memo: PageMemo = { groups: new Map() };
+  const seesAll = seesMaskedData(viewer);
+  const self = viewer.kind === 'user' ? viewer.userId : null;
+  let out = '';
+  for (const row of rows) out += `${writeUser(row, columns, conversions, seesAll || row[columns.id] === self, now.getTime(), today, memo)}\n`;
+  return out;
+}
+
 function writeUser(row: PageRow, c: PageColumns, conv: PageConversions, clear: boolean, now: number, today: string, memo: PageMemo): string {
   const email = row[c.email] as string;
   const phone = row[c.phone] as string | null;

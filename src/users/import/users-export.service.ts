@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantContext } from '../../auth/request-context.js';
 import { canonicalEmail } from '../../common/email.js';
-import { toUserResponse } from '../dto/user-response.dto.js';
+import { writeUserLines } from '../dto/user-page.json.js';
 import type { UsersFilter } from '../dto/users-query.dto.js';
 import { UsersRepository } from '../users.repository.js';
 
@@ -12,6 +12,9 @@ export const EXPORT_PAGE_SIZE = 1000;
  * GET /api/v2/users/export (API.md section 12): every user of the tenant matching the list's
  * filters, as the list shows it to this caller (masked per viewer, never a hash or secret),
  * one JSON line each, read in keyset pages through the users repository, one page ahead.
+ * Each page's lines are written straight from its rows (writeUserLines, as the list page is):
+ * the text `JSON.stringify(toUserResponse(user, viewer))` gives, without an entity and a
+ * response object a user to build and collect.
  */
 @Injectable()
 export class UsersExportService {
@@ -21,6 +24,7 @@ export class UsersExportService {
     // The list's filters as the list reads them (an email filter compared canonically).
     const canonical: UsersFilter = filter.email === undefined ? filter : { ...filter, email: canonicalEmail(filter.email) };
     const pages = this.repository.exportPages(ctx.tenantId, canonical, EXPORT_PAGE_SIZE);
+    const { columns, conversions } = this.repository.exportShape;
     const ahead = () => {
       const read = pages.next();
       // A page read ahead and never awaited (the client went away) must not be an unhandled rejection.
@@ -35,9 +39,7 @@ export class UsersExportService {
         // The next page is read while this one is written out and sent: on MariaDB the export
         // had been waiting for the database a third of its time.
         next = ahead();
-        const now = new Date();
-        let chunk = '';
-        for (const user of current.value) chunk += `${JSON.stringify(toUserResponse(user, ctx.principal, now))}\n`;
+        const chunk = writeUserLines(current.value, columns, conversions, ctx.principal, new Date());
         if (chunk) yield chunk;
       }
     } finally {

@@ -427,6 +427,11 @@ async function withChildRowValues(manager: EntityManager, tenantId: string, rows
   return rows;
 }
 
+/** SQLite: the rows of the JSON arrays sqliteUserJson selects, each parsed when it is asked for. */
+function* parsedRows(texts: readonly { json: string }[]): Generator<PageRow> {
+  for (const { json } of texts) yield JSON.parse(json) as unknown[];
+}
+
 type GroupJson = [id: string, name: string, permissions: string | null];
 type PlanJson = [id: string, name: string, validFrom: string, validTo: string | null];
 
@@ -741,23 +746,22 @@ export class UsersRepository {
    * another connection while this page's child rows are: the database's two round trips a page
    * overlap instead of adding up.
    */
-  async *exportPages(tenantId: string, filter: UsersFilter, pageSize: number): AsyncGenerator<PageRow[]> {
+  async *exportPages(tenantId: string, filter: UsersFilter, pageSize: number): AsyncGenerator<Iterable<PageRow>> {
     const manager = this.dataSource.manager;
     const { columns, conversions } = this.exportShape;
     const page = (after: UserListPage['after']): UserListPage => ({ filter, sort: 'createdAt', after, offset: 0, limit: pageSize });
     // The keyset value as the column stores it (UTC, milliseconds), whatever the driver's time zone.
-    const after = (rows: PageRow[]): UserListPage['after'] => {
-      const last = rows.at(-1)!;
-      return { value: conversions.iso(last[columns.createdAt])!.slice(0, 23).replace('T', ' '), id: String(last[columns.id]) };
-    };
+    const after = (last: PageRow): UserListPage['after'] => ({ value: conversions.iso(last[columns.createdAt])!.slice(0, 23).replace('T', ' '), id: String(last[columns.id]) });
     if (this.dialect === 'sqlite') {
       const read = this.exportColumnList;
-      let rows: PageRow[] = [];
+      let texts: { json: string }[] = [];
       do {
-        const { sql, params } = this.pageSql(tenantId, page(rows.length ? after(rows) : undefined), pageSize, this.sqliteUserJson(tenantId, read));
-        rows = (await readRows<{ json: string }>(manager, sql, params)).map((row) => JSON.parse(row.json) as unknown[]);
-        if (rows.length) yield rows;
-      } while (rows.length === pageSize);
+        const from = texts.length ? after(JSON.parse(texts.at(-1)!.json) as unknown[]) : undefined;
+        const { sql, params } = this.pageSql(tenantId, page(from), pageSize, this.sqliteUserJson(tenantId, read));
+        texts = await readRows<{ json: string }>(manager, sql, params);
+        // Each user's JSON is parsed as the writer comes to it: a page is held as its texts, not as arrays of values.
+        if (texts.length) yield parsedRows(texts);
+      } while (texts.length === pageSize);
       return;
     }
     const read = (from: UserListPage['after']): Promise<unknown[][]> => {
@@ -770,7 +774,7 @@ export class UsersRepository {
     let next = read(undefined);
     for (;;) {
       const users = await next;
-      if (users.length === pageSize) next = read(after(users));
+      if (users.length === pageSize) next = read(after(users.at(-1)!));
       if (users.length) yield await withChildRowValues(manager, tenantId, users, columns.id);
       if (users.length < pageSize) return;
     }

@@ -142,16 +142,29 @@ export function writeUserPage(rows: readonly PageRow[], columns: PageColumns, co
 
 /**
  * The same users as NDJSON (GET /users/export): each user's line as writeUserPage writes it in
- * a page, which is `JSON.stringify(toUserResponse(user, viewer, now))`, and a newline.
+ * a page, which is `JSON.stringify(toUserResponse(user, viewer, now))`, and a newline, as
+ * UTF-8. Each line goes into the buffer as soon as it is made, and `rows` may make each row
+ * as it is asked for: a thousand-user page is then never held as strings and arrays at once,
+ * which is what young-generation collections would otherwise copy, again and again.
  */
-export function writeUserLines(rows: readonly PageRow[], columns: PageColumns, conversions: PageConversions, viewer: Principal, now = new Date()): string {
+export function writeUserLines(rows: Iterable<PageRow>, columns: PageColumns, conversions: PageConversions, viewer: Principal, now = new Date()): Buffer {
   const today = todayUtc(now);
   const memo: PageMemo = { groups: new Map() };
   const seesAll = seesMaskedData(viewer);
   const self = viewer.kind === 'user' ? viewer.userId : null;
-  let out = '';
-  for (const row of rows) out += `${writeUser(row, columns, conversions, seesAll || row[columns.id] === self, now.getTime(), today, memo)}\n`;
-  return out;
+  let out = Buffer.allocUnsafe(1 << 16);
+  let at = 0;
+  for (const row of rows) {
+    const line = `${writeUser(row, columns, conversions, seesAll || row[columns.id] === self, now.getTime(), today, memo)}\n`;
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
+    if (at + line.length * 3 > out.length) {
+      const larger = Buffer.allocUnsafe(Math.max(out.length * 2, at + line.length * 3));
+      out.copy(larger, 0, 0, at);
+      out = larger;
+    }
+    at += out.write(line, at);
+  }
+  return out.subarray(0, at);
 }
 
 function writeUser(row: PageRow, c: PageColumns, conv: PageConversions, clear: boolean, now: number, today: string, memo: PageMemo): string {

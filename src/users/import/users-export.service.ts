@@ -20,7 +20,7 @@ export const EXPORT_PAGE_SIZE = 1000;
 export class UsersExportService {
   constructor(private readonly repository: UsersRepository) {}
 
-  async *lines(ctx: TenantContext, filter: UsersFilter): AsyncGenerator<string> {
+  async *lines(ctx: TenantContext, filter: UsersFilter): AsyncGenerator<Buffer> {
     // The list's filters as the list reads them (an email filter compared canonically).
     const canonical: UsersFilter = filter.email === undefined ? filter : { ...filter, email: canonicalEmail(filter.email) };
     const pages = this.repository.exportPages(ctx.tenantId, canonical, EXPORT_PAGE_SIZE);
@@ -40,7 +40,7 @@ export class UsersExportService {
         // had been waiting for the database a third of its time.
         next = ahead();
         const chunk = writeUserLines(current.value, columns, conversions, ctx.principal, new Date());
-        if (chunk) yield chunk;
+        if (chunk.length) yield chunk;
       }
     } finally {
       await pages.return(undefined);

@@ -126,7 +126,7 @@ export class UsersTransferController {
     const lines = this.exports.lines(ctx, query.filter ?? {});
     // The first page is read before the answer starts, so a refused filter is still a problem answer.
     const first = await lines.next();
-    async function* all(): AsyncGenerator<string> {
+    async function* all(): AsyncGenerator<Buffer> {
       if (!first.done) yield first.value;
       yield* lines;
     }

@@ -708,8 +708,12 @@ export class UsersRepository {
     // Every datetime column of User is a TimestampColumn: they all convert alike.
     const datetime = columnConverter(metadata, 'createdAt');
     const sqlite = this.dialect === 'sqlite';
+    // MySQL/MariaDB hands a datetime over as a Date, which the driver's hydration keeps as it is
+    // (the column has no transformer): its text without the driver's call a value.
+    const asGiven = !sqlite && !metadata.findColumnWithPropertyName('createdAt')?.transformer;
     const iso = (value: unknown): string | null => {
       if (value === null || value === undefined) return null;
+      if (asGiven && value instanceof Date) return value.toISOString();
       if (sqlite && typeof value === 'string') {
         const text = storedDatetimeIso(value);
         if (text !== null) return text;

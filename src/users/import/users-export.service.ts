@@ -5,8 +5,14 @@ import { writeUserLines } from '../dto/user-page.json.js';
 import type { UsersFilter } from '../dto/users-query.dto.js';
 import { UsersRepository } from '../users.repository.js';
 
-/** Users read per page: two pages (this one, and the next one read ahead) are all the export holds. */
-export const EXPORT_PAGE_SIZE = 1000;
+/**
+ * Users read per page: two pages (this one, and the next one read ahead) are all the export
+ * holds. A page of 250 rather than 1,000 keeps what is alive at a young-generation collection
+ * (on MariaDB the driver's values for both pages) small enough not to be copied out and
+ * promoted: at 100,000 users on MariaDB 57 → 29 µs of the service's CPU a user; on SQLite
+ * 38 → 34.
+ */
+export const EXPORT_PAGE_SIZE = 250;
 
 /**
  * GET /api/v2/users/export (API.md section 12): every user of the tenant matching the list's

@@ -144,8 +144,8 @@ export function writeUserPage(rows: readonly PageRow[], columns: PageColumns, co
  * The same users as NDJSON (GET /users/export): each user's line as writeUserPage writes it in
  * a page, which is `JSON.stringify(toUserResponse(user, viewer, now))`, and a newline, as
  * UTF-8. Each line goes into the buffer as soon as it is made, and `rows` may make each row
- * as it is asked for: a thousand-user page is then never held as strings and arrays at once,
- * which is what young-generation collections would otherwise copy, again and again.
+ * as it is asked for: a page is then never held as strings and arrays of values all at once,
+ * which young-generation collections would otherwise copy, again and again.
  */
 export function writeUserLines(rows: Iterable<PageRow>, columns: PageColumns, conversions: PageConversions, viewer: Principal, now = new Date()): Buffer {
   const today = todayUtc(now);

@@ -144,6 +144,16 @@ function executeRiding(pool: MysqlPool, sql: string, params: unknown[], rowsAsAr
 }
 
 function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown[]): Promise<T[]> {
+  const prepared = preparedOn(connection, sql);
+  try {
+    return Promise.resolve(prepared.statement.all(...params).map(prepared.toRow) as T[]);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** The statement prepared on this connection, prepared once and kept. */
+function preparedOn(connection: SqliteConnection, sql: string): Prepared {
   let cache = statements.get(connection);
   if (!cache) statements.set(connection, (cache = new Map()));
   let prepared = cache.get(sql);
@@ -153,8 +163,28 @@ function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown
     if (cache.size >= MAX_PREPARED) cache.delete(cache.keys().next().value!);
     cache.set(sql, (prepared = prepare(connection, sql)));
   }
+  return prepared;
+}
+
+/**
+ * SQLite: `read` runs several statements (through `all`, each prepared once and kept, its rows
+ * as arrays of values) back to back, with nothing else on the connection between them, so that
+ * together they see one state of the database, as one statement would; a later statement may
+ * depend on what an earlier one read. While a transaction from elsewhere holds the connection,
+ * they wait for it to end, as readRows does; in the caller's own transaction they are part of it.
+ */
+export function readSqliteInTurn<T>(manager: EntityManager, read: (all: (sql: string, params: unknown[]) => unknown[][]) => T): Promise<T> {
+  const connection = (manager.connection.driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
+  if (manager.connection.options.type !== 'better-sqlite3' || !connection) return Promise.reject(new Error('readSqliteInTurn: SQLite only'));
+  const all = (sql: string, params: unknown[]): unknown[][] => {
+    fastReads.count += 1;
+    fastReads.listener?.(sql);
+    return preparedOn(connection, sql).statement.all(...params);
+  };
+  const gate = gateOf(manager.connection);
+  if (gate?.mustWait()) return gate.exclusive(() => read(all));
   try {
-    return Promise.resolve(prepared.statement.all(...params).map(prepared.toRow) as T[]);
+    return Promise.resolve(read(all));
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }

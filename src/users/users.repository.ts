@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
-import { columnConverter, hydrate, hydrateValues, insertEntities, readArrays, readEntities, readRows, storedDatetimeIso } from '../database/fast-query.js';
+import { columnConverter, hydrate, hydrateValues, insertEntities, readArrays, readEntities, readRows, readSqliteInTurn, storedDatetimeIso } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
 import type { PageColumns, PageConversions, PageRow } from './dto/user-page.json.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
@@ -377,6 +377,41 @@ export async function loadRelations(manager: EntityManager, tenantId: string, us
 }
 
 /**
+ * SQLite: a list page's child rows, one statement a child table for all of the page's users
+ * (their ids bound as one JSON array, the tenant after them), each handing over one JSON array
+ * of [the user's place in the ids, …] rows: groups [id, name, permissions], allow-list entries
+ * and client tags in their sent order, plans [id, name, validFrom, validTo], and the users with
+ * a confirmed TFA enrolment. Each statement walks the ids and seeks the child table's primary
+ * key for each (CROSS JOIN keeps SQLite's planner to that order, whatever the tenant holds). A correlated subquery a user and child table cost SQLite about as much when
+ * the users had no child rows at all as when they had them (250 subqueries on a 50-user page).
+ */
+const SQLITE_CHILD_ROWS = [
+  `SELECT json_group_array(json_array(i.key, g.id, g.name, g.permissions)) FROM json_each(?) i CROSS JOIN user_groups ug ON ug.user_id = i.value JOIN "groups" g ON g.id = ug.group_id WHERE +ug.tenant_id = ?`,
+  `SELECT json_group_array(json_array(i.key, w.entry) ORDER BY w.position) FROM json_each(?) i CROSS JOIN user_ip_whitelist w ON w.user_id = i.value WHERE +w.tenant_id = ?`,
+  `SELECT json_group_array(json_array(i.key, t.tag) ORDER BY t.position) FROM json_each(?) i CROSS JOIN user_client_tags t ON t.user_id = i.value WHERE +t.tenant_id = ?`,
+  `SELECT json_group_array(json_array(i.key, p.id, p.name, up.valid_from, up.valid_to)) FROM json_each(?) i CROSS JOIN user_plans up ON up.user_id = i.value JOIN plans p ON p.id = up.plan_id WHERE +up.tenant_id = ?`,
+  `SELECT json_group_array(i.key) FROM json_each(?) i CROSS JOIN user_tfa f ON f.user_id = i.value WHERE +f.tenant_id = ? AND f.confirmed = 1`,
+] as const;
+
+/**
+ * SQLite: appends to each user's row (its columns in metadata order, `id` at `idAt`) its child
+ * rows as the PageRow has them after the columns: groups, allow-list, client tags, plans, and 1
+ * when a confirmed TFA enrolment exists. `all` runs the statements (see readSqliteInTurn).
+ */
+function withSqliteChildRows(all: (sql: string, params: unknown[]) => unknown[][], tenantId: string, rows: unknown[][], idAt: number): void {
+  const n = rows[0]?.length ?? 0;
+  for (const row of rows) row.push([], [], [], [], 0);
+  const ids = JSON.stringify(rows.map((row) => row[idAt]));
+  const [groups, ipWhitelist, clientTags, plans, tfa] = SQLITE_CHILD_ROWS.map((sql) => JSON.parse(all(sql, [ids, tenantId])[0]![0] as string) as unknown[]);
+  const child = (at: unknown, k: number): unknown[] => rows[at as number]![n + k] as unknown[];
+  for (const [at, id, name, permissions] of groups as unknown[][]) child(at, 0).push([id, name, permissions]);
+  for (const [at, entry] of ipWhitelist as unknown[][]) child(at, 1).push(entry);
+  for (const [at, tag] of clientTags as unknown[][]) child(at, 2).push(tag);
+  for (const [at, id, name, validFrom, validTo] of plans as unknown[][]) child(at, 3).push([id, name, validFrom, validTo]);
+  for (const at of tfa!) rows[at as number]![n + 4] = 1;
+}
+
+/**
  * MySQL/MariaDB: a list page's user rows (as the driver gave them) as PageRows: each user's
  * columns in metadata order, then its groups [[id, name, permissions]], allow-list entries and
  * client tags (in their sent order), plans [[id, name, validFrom, validTo]] and 1 when a
@@ -436,7 +471,7 @@ type GroupJson = [id: string, name: string, permissions: string | null];
 type PlanJson = [id: string, name: string, validFrom: string, validTo: string | null];
 
 /**
- * A user and its child rows from the JSON array UsersRepository.sqliteUserJson selects, converted
+ * A user and its child rows from a PageRow as UsersRepository.sqlitePage reads it, converted
  * as loadRelations converts the same rows, and in its order (groups and plans by name).
  */
 function userFromJson(manager: EntityManager, metadata: EntityMetadata, values: unknown[], permissionsOf: Map<string | null, Group['permissions']>): UserWithRelations {
@@ -585,12 +620,12 @@ export class UsersRepository {
   }
 
   /**
-   * SQLite: each user of the page with its child rows, as one JSON array a user: the user's
-   * columns in metadata order, then its groups [[id, name, permissions]], allow-list entries
-   * and client tags (in their sent order), plans [[id, name, validFrom, validTo]] and whether
-   * a confirmed TFA enrolment exists. One statement instead of two, and a string a user to
-   * hand over from SQLite instead of a value a column and child row (measured on a 50-user
-   * page with every kind of child row: 550 → 290 µs for the statements alone).
+   * SQLite, for the export's pages: each user with its child rows, as one JSON array a user: the
+   * user's columns (`read`, in metadata order), then its groups [[id, name, permissions]],
+   * allow-list entries and client tags (in their sent order), plans [[id, name, validFrom,
+   * validTo]] and whether a confirmed TFA enrolment exists, from correlated subqueries. One
+   * statement, and a string a user to hand over from SQLite instead of a value a column and
+   * child row. (The list page reads its child rows a table at a time: see SQLITE_CHILD_ROWS.)
    */
   private sqliteUserJson(tenantId: string, read: EntityMetadata['columns'] = this.dataSource.getMetadata(User).columns): { sql: string; params: unknown[] } {
     const escape = (name: string) => this.dataSource.driver.escape(name);
@@ -606,9 +641,20 @@ export class UsersRepository {
     };
   }
 
-  /** The SQL of a list page as listPage runs it: one statement on SQLite, the page's on MySQL/MariaDB (the child rows follow it). */
+  /**
+   * SQLite: each user of a list page as one JSON array of its columns in metadata order (a
+   * string a user to hand over from SQLite instead of a value a column); its child rows follow
+   * from SQLITE_CHILD_ROWS, read right after the page (see sqlitePage).
+   */
+  private get sqliteUserColumns(): { sql: string; params: unknown[] } {
+    const escape = (name: string) => this.dataSource.driver.escape(name);
+    const columns = this.dataSource.getMetadata(User).columns.map((c) => `u.${escape(c.databaseName)}`).join(', ');
+    return { sql: `json_array(${columns}) AS json`, params: [] };
+  }
+
+  /** The SQL of a list page's users, as listPage runs it (the child rows follow it). */
   listPageSql(tenantId: string, page: UserListPage): { sql: string; params: unknown[] } {
-    const select = this.dialect === 'sqlite' ? this.sqliteUserJson(tenantId) : { sql: this.userColumns, params: [] };
+    const select = this.dialect === 'sqlite' ? this.sqliteUserColumns : { sql: this.userColumns, params: [] };
     return this.pageSql(tenantId, page, page.limit + 1, select);
   }
 
@@ -634,10 +680,10 @@ export class UsersRepository {
   /**
    * The same page as rows, for writeUserPage: each user's columns as stored, then its child
    * rows (see PageColumns), with where each value sits and how a stored value converts; and
-   * the last user as an entity (for the next page's cursor). On SQLite it is one statement,
-   * prepared once and kept (one per set of filters sent). On MySQL/MariaDB the page and then
+   * the last user as an entity (for the next page's cursor). On SQLite the page and then one
+   * statement a child table, back to back, each prepared once and kept. On MySQL/MariaDB the page and then
    * its child rows, each a prepared statement. (One statement with a correlated JSON_ARRAYAGG
-   * subquery per child table, as SQLite runs it, measured slower on MariaDB at 10 connections:
+   * subquery per child table, as the export runs it on SQLite, measured slower on MariaDB at 10 connections:
    * 575-619 against 663-744 pages a second, its CPU for 250 subquery runs a page outweighing
    * the round trip saved; one run, on a shared machine.)
    */
@@ -657,11 +703,19 @@ export class UsersRepository {
     return { rows, more, last, columns, conversions };
   }
 
-  /** SQLite: the page's rows, one parsed JSON array a user (see sqliteUserJson), one more than the limit. */
-  private async sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
+  /**
+   * SQLite: the page's rows, one more than the limit, each user's columns (see sqliteUserColumns)
+   * and then its child rows (see withSqliteChildRows): the page and then one statement a child
+   * table for its users, run back to back so that they see one state of the database.
+   */
+  private sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
     const { sql, params } = this.listPageSql(tenantId, page);
-    const rows = await readRows<{ json: string }>(manager, sql, params);
-    return rows.map((row) => JSON.parse(row.json) as unknown[]);
+    const idAt = this.dataSource.getMetadata(User).columns.findIndex((c) => c.propertyName === 'id');
+    return readSqliteInTurn(manager, (all) => {
+      const rows = all(sql, params).map((row) => JSON.parse(row[0] as string) as unknown[]);
+      if (rows.length) withSqliteChildRows(all, tenantId, rows, idAt);
+      return rows;
+    });
   }
 
   /**
@@ -744,8 +798,8 @@ export class UsersRepository {
   /**
    * GET /users/export: the tenant's users matching the list's filters, oldest first, a page of
    * `pageSize` at a time with their child rows, as rows for writeUserLines (in exportShape: the
-   * columns the representation shows, no hash). On SQLite a page is one statement, as the list
-   * reads it. On MySQL/MariaDB a page's users are one fixed statement (prepared once per pooled
+   * columns the representation shows, no hash). On SQLite a page is one statement, its users'
+   * child rows from correlated subqueries (sqliteUserJson). On MySQL/MariaDB a page's users are one fixed statement (prepared once per pooled
    * connection, read in the binary protocol as arrays), and the next page's users are read on
    * another connection while this page's child rows are: the database's two round trips a page
    * overlap instead of adding up.

@@ -5,6 +5,7 @@ type Row = Record<string, unknown>;
 
 interface Statement {
   all(...params: unknown[]): unknown[][];
+  run(...params: unknown[]): unknown;
   raw(toggle: boolean): Statement;
   columns(): { name: string }[];
 }
@@ -17,6 +18,7 @@ interface Prepared {
 
 interface SqliteConnection {
   prepare(sql: string): Statement;
+  readonly inTransaction: boolean;
 }
 
 const statements = new WeakMap<object, Map<string, Prepared>>();
@@ -152,6 +154,9 @@ function runSqlite<T>(connection: SqliteConnection, sql: string, params: unknown
   }
 }
 
+/** BEGIN and COMMIT, prepared once a connection, for readSqliteInTurn. */
+const readTransactions = new WeakMap<object, { begin: Statement; commit: Statement }>();
+
 /** The statement prepared on this connection, prepared once and kept. */
 function preparedOn(connection: SqliteConnection, sql: string): Prepared {
   let cache = statements.get(connection);
@@ -181,10 +186,23 @@ export function readSqliteInTurn<T>(manager: EntityManager, read: (all: (sql: st
     fastReads.listener?.(sql);
     return preparedOn(connection, sql).statement.all(...params);
   };
+  const inTurn = (): T => {
+    // One read transaction for them all, unless they are part of the caller's: in WAL mode each
+    // statement outside a transaction takes and releases its own read lock and snapshot.
+    if (connection.inTransaction) return read(all);
+    let transaction = readTransactions.get(connection);
+    if (!transaction) readTransactions.set(connection, (transaction = { begin: connection.prepare('BEGIN'), commit: connection.prepare('COMMIT') }));
+    transaction.begin.run();
+    try {
+      return read(all);
+    } finally {
+      transaction.commit.run();
+    }
+  };
   const gate = gateOf(manager.connection);
-  if (gate?.mustWait()) return gate.exclusive(() => read(all));
+  if (gate?.mustWait()) return gate.exclusive(inTurn);
   try {
-    return Promise.resolve(read(all));
+    return Promise.resolve(inTurn());
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { buildChildRowsSql, CHILD_ROW_KINDS, childRowsQuery } from '../src/users/users.repository.js';
 import { createTenant, startApp, type TestApp, useMysql } from './helpers/app.js';
+import { queryPlan } from './helpers/query-plan.js';
 
 /**
  * A page's child rows (groups, allow-list, tags, plans, TFA) are read by seeking each child
@@ -53,15 +54,7 @@ describe(`A page's child rows seek the users' keys (${useMysql ? 'MariaDB' : 'SQ
     await t.close();
   });
 
-  /** The plan's rows: on MariaDB each table access, on SQLite each step. */
-  async function plan(sql: string, params: unknown[]): Promise<string[]> {
-    if (useMysql) {
-      const rows = (await ds.query(`EXPLAIN ${sql}`, params)) as { table: string; type: string; key: string | null; rows: number; Extra: string | null }[];
-      return rows.map((r) => `${r.table} type=${r.type} key=${r.key} rows=${r.rows} ${r.Extra ?? ''}`);
-    }
-    const rows = (await ds.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[];
-    return rows.map((r) => r.detail);
-  }
+  const plan = (sql: string, params: unknown[]): Promise<string[]> => queryPlan(ds, sql, params);
 
   const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]))).sort();
 

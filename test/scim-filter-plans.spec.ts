@@ -4,6 +4,7 @@ import { GROUP_FILTER_ATTRIBUTES, translateFilter, USER_FILTER_ATTRIBUTES } from
 import { SCIM } from '../src/scim/scim.constants.js';
 import { UsersRepository } from '../src/users/users.repository.js';
 import { createTenant, startApp, type TestApp, useMysql } from './helpers/app.js';
+import { queryPlan } from './helpers/query-plan.js';
 
 /**
  * The lookups identity providers make on every sync, `eq` on userName, externalId, emails.value
@@ -43,15 +44,7 @@ describe(`SCIM lookups use an index (${useMysql ? 'MariaDB' : 'SQLite'})`, () =>
     await t.close();
   });
 
-  /** The plan's rows: on MariaDB each table access, on SQLite each step. */
-  async function plan(sql: string, params: unknown[]): Promise<string[]> {
-    if (useMysql) {
-      const rows = (await ds.query(`EXPLAIN ${sql}`, params)) as { table: string; type: string; key: string | null; rows: number; Extra: string | null }[];
-      return rows.map((r) => `${r.table} type=${r.type} key=${r.key} rows=${r.rows} ${r.Extra ?? ''}`);
-    }
-    const rows = (await ds.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[];
-    return rows.map((r) => r.detail);
-  }
+  const plan = (sql: string, params: unknown[]): Promise<string[]> => queryPlan(ds, sql, params);
 
   /** No step reads the table whole, or the tenant whole. */
   function expectIndexed(lines: string[], table: string): void {

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
-import { PERMISSIONS } from '../src/auth/permissions.js';
 import type { Principal } from '../src/auth/principal.js';
 import { newId } from '../src/common/ids.js';
 import { UserTfa } from '../src/sessions/session.entities.js';
 import { writeUserLines } from '../src/users/dto/user-page.json.js';
 import { toUserResponse } from '../src/users/dto/user-response.dto.js';
 import type { UsersFilter } from '../src/users/dto/users-query.dto.js';
-import { UserClientTag, UserGroup, UserIpWhitelistEntry, UserPlan } from '../src/users/user-relations.entity.js';
+import { UserPlan } from '../src/users/user-relations.entity.js';
 import { User } from '../src/users/user.entity.js';
 import { UsersRepository } from '../src/users/users.repository.js';
 import { createTenant, startApp, useMysql, type TestApp } from './helpers/app.js';
 import { signedInUser, type SignedIn } from './helpers/sessions.js';
+import { insertRandomUsers, randomDate, randomGroup, randomText, randomUser } from './helpers/random-users.js';
 import { createUser, insertGroup, insertPlan } from './helpers/users.js';
 
 /*
@@ -175,69 +175,17 @@ describe('the users export written from its rows', () => {
   });
 
   it('gives the general mapping for random users, child rows and viewers', async () => {
-    const text = fc.oneof(
-      fc.string({ maxLength: 12 }),
-      fc.string({ unit: 'grapheme', maxLength: 8 }),
-      fc.constantFrom('', '"', '\\', '\n\t\r\b\f', '\u0000\u0001\u001f', '\u007f', '\u2028\u2029', 'é', 'Ä', 'z', 'Z', '😀', '</script>'),
-    );
-    const date = fc.date({ min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('2999-12-31T23:59:59.999Z'), noInvalidDate: true });
-    const userArb = fc.record({
-      name: text,
-      firstName: fc.option(text),
-      externalId: fc.option(text),
-      phone: fc.option(fc.stringMatching(/^\+?[0-9]{0,15}$/)),
-      flags: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
-      sessionsLimit: fc.option(fc.integer({ min: 0, max: 1000 })),
-      lastLoginAt: fc.option(date),
-      lockedUntil: fc.option(date),
-      createdAt: date,
-      department: fc.option(text),
-      groups: fc.subarray([0, 1, 2]),
-      ipWhitelist: fc.array(text, { maxLength: 3 }),
-      // Numbered: MariaDB's collation may hold two different tags equal.
-      clientTags: fc.array(text, { maxLength: 3 }),
-      plans: fc.subarray([0, 1]),
-      validFrom: date,
-      validTo: fc.option(date.map((d) => d.toISOString().slice(0, 10))),
-      tfa: fc.boolean(),
-      hash: fc.boolean(),
-    });
-    const groupArb = fc.record({ name: text, permissions: fc.subarray([...PERMISSIONS]) });
     await fc.assert(
       fc.asyncProperty(
-        fc.array(userArb, { minLength: 1, maxLength: 5 }),
-        fc.array(groupArb, { minLength: 3, maxLength: 3 }),
-        fc.array(text, { minLength: 2, maxLength: 2 }),
+        fc.array(randomUser, { minLength: 1, maxLength: 5 }),
+        fc.array(randomGroup, { minLength: 3, maxLength: 3 }),
+        fc.array(randomText, { minLength: 2, maxLength: 2 }),
         fc.integer({ min: 0, max: 4 }),
-        date,
+        randomDate,
         fc.integer({ min: 1, max: 6 }),
         async (specs, groupSpecs, planNames, viewerKind, now, pageSize) => {
           const own = await createTenant(t);
-          const groups: string[] = [];
-          for (const [i, g] of groupSpecs.entries()) groups.push(await insertGroup(t, own.id, `${i}${g.name}`.slice(0, 200), g.permissions));
-          const plans: string[] = [];
-          for (const [i, name] of planNames.entries()) plans.push(await insertPlan(t, own.id, `${i}${name}`.slice(0, 200)));
-          const ids: string[] = [];
-          for (const [i, spec] of specs.entries()) {
-            const id = newId();
-            ids.push(id);
-            const [active, admin, planAdmin, tfa, canViewMaskedData, onlySeesReadable, resetPassword] = spec.flags as boolean[];
-            await t.dataSource.getRepository(User).insert({
-              id, tenantId: own.id, externalId: spec.externalId === null ? null : `${i}${spec.externalId}`, name: spec.name, nameExplicit: true,
-              firstName: spec.firstName, lastName: null, username: null, email: `u${i}@example.com`, phone: spec.phone, active: active!, admin: admin!,
-              planAdmin: planAdmin!, tfa: tfa!, resetPassword: resetPassword!, resetTfa: false, passwordResetAllowed: true, canViewMaskedData: canViewMaskedData!,
-              onlySeesReadable: onlySeesReadable!, sessionsLimit: spec.sessionsLimit, passwordHash: spec.hash ? PASSWORD_HASH : null, importedHashDigest: null, version: i + 1,
-              lastLoginAt: spec.lastLoginAt, lastActionAt: null, lockedUntil: spec.lockedUntil, employeeNumber: null, costCenter: null, organization: null,
-              division: null, department: spec.department, managerId: null, failedLogins: 0, createdAt: spec.createdAt, updatedAt: spec.createdAt,
-            });
-            if (spec.groups.length) await t.dataSource.getRepository(UserGroup).insert(spec.groups.map((g) => ({ userId: id, groupId: groups[g]!, tenantId: own.id })));
-            if (spec.ipWhitelist.length) await t.dataSource.getRepository(UserIpWhitelistEntry).insert(spec.ipWhitelist.map((entry, position) => ({ userId: id, tenantId: own.id, position, entry })));
-            if (spec.clientTags.length) await t.dataSource.getRepository(UserClientTag).insert(spec.clientTags.map((tag, position) => ({ userId: id, tenantId: own.id, tag: `${position}${tag}`, position })));
-            if (spec.plans.length) {
-              await t.dataSource.getRepository(UserPlan).insert(spec.plans.map((p) => ({ userId: id, planId: plans[p]!, tenantId: own.id, validFrom: spec.validFrom, validTo: spec.validTo })));
-            }
-            if (spec.tfa) await t.dataSource.getRepository(UserTfa).insert({ userId: id, tenantId: own.id, secretEncrypted: 'x', confirmed: true, lastStep: 0, createdAt: spec.createdAt });
-          }
+          const ids = await insertRandomUsers(t, own.id, specs, groupSpecs, planNames, PASSWORD_HASH);
           const viewer: Principal = viewerKind === 0 ? { kind: 'operator' } : userViewer(own.id, viewerKind === 1 ? ids[0]! : newId(), viewerKind === 2, viewerKind === 3);
           const expected = await general(repository, own.id, {}, viewer, now);
           expect(expected.split('\n')).toHaveLength(specs.length + 1);

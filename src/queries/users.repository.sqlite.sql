@@ -129,12 +129,7 @@ SELECT 'plan', up.user_id, p.id, p.name, NULL, up.valid_from, up.valid_to, 0
       WHERE +up.tenant_id = ? AND up.user_id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- UsersRepository.exportPages(tenantId, no filter), its first page
-SELECT json_array(u."id", u."tenant_id", u."external_id", u."name", u."first_name", u."last_name", u."username", u."email", u."phone", u."active", u."admin", u."plan_admin", u."tfa", u."reset_password", u."reset_tfa", u."password_reset_allowed", u."can_view_masked_data", u."only_sees_readable", u."sessions_limit", u."version", u."last_login_at", u."last_action_at", u."locked_until", u."employee_number", u."cost_center", u."organization", u."division", u."department", u."manager_id", u."created_at", u."updated_at",
-  (SELECT json_group_array(json_array(g.id, g.name, g.permissions)) FROM user_groups ug JOIN "groups" g ON g.id = ug.group_id WHERE ug.user_id = u.id AND +ug.tenant_id = ?),
-  (SELECT json_group_array(w.entry ORDER BY w.position) FROM user_ip_whitelist w WHERE w.user_id = u.id AND +w.tenant_id = ?),
-  (SELECT json_group_array(t.tag ORDER BY t.position) FROM user_client_tags t WHERE t.user_id = u.id AND +t.tenant_id = ?),
-  (SELECT json_group_array(json_array(p.id, p.name, up.valid_from, up.valid_to)) FROM user_plans up JOIN plans p ON p.id = up.plan_id WHERE up.user_id = u.id AND +up.tenant_id = ?),
-  EXISTS (SELECT 1 FROM user_tfa f WHERE f.user_id = u.id AND +f.tenant_id = ? AND f.confirmed = 1)) AS json FROM users u WHERE u.tenant_id = ? ORDER BY u.created_at ASC, u.id ASC LIMIT ? OFFSET ?;
+SELECT json_array(u."id", u."tenant_id", u."external_id", u."name", u."first_name", u."last_name", u."username", u."email", u."phone", u."active", u."admin", u."plan_admin", u."tfa", u."reset_password", u."reset_tfa", u."password_reset_allowed", u."can_view_masked_data", u."only_sees_readable", u."sessions_limit", u."version", u."last_login_at", u."last_action_at", u."locked_until", u."employee_number", u."cost_center", u."organization", u."division", u."department", u."manager_id", u."created_at", u."updated_at") AS json FROM users u WHERE u.tenant_id = ? ORDER BY u.created_at ASC, u.id ASC LIMIT ? OFFSET ?;
 
 -- UsersRepository.sourceCredentials(tenantId, an id)
 SELECT u.id AS id, u.password_hash AS password_hash, f.secret_encrypted AS secret_encrypted, f.last_step AS last_step

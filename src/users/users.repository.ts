@@ -462,11 +462,6 @@ async function withChildRowValues(manager: EntityManager, tenantId: string, rows
   return rows;
 }
 
-/** SQLite: the rows of the JSON arrays sqliteUserJson selects, each parsed when it is asked for. */
-function* parsedRows(texts: readonly { json: string }[]): Generator<PageRow> {
-  for (const { json } of texts) yield JSON.parse(json) as unknown[];
-}
-
 type GroupJson = [id: string, name: string, permissions: string | null];
 type PlanJson = [id: string, name: string, validFrom: string, validTo: string | null];
 
@@ -620,41 +615,19 @@ export class UsersRepository {
   }
 
   /**
-   * SQLite, for the export's pages: each user with its child rows, as one JSON array a user: the
-   * user's columns (`read`, in metadata order), then its groups [[id, name, permissions]],
-   * allow-list entries and client tags (in their sent order), plans [[id, name, validFrom,
-   * validTo]] and whether a confirmed TFA enrolment exists, from correlated subqueries. One
-   * statement, and a string a user to hand over from SQLite instead of a value a column and
-   * child row. (The list page reads its child rows a table at a time: see SQLITE_CHILD_ROWS.)
+   * SQLite: each user of a page as one JSON array of its columns (`read`, in metadata order: a
+   * string a user to hand over from SQLite instead of a value a column); its child rows follow
+   * from SQLITE_CHILD_ROWS, read right after the page (see sqliteRows).
    */
-  private sqliteUserJson(tenantId: string, read: EntityMetadata['columns'] = this.dataSource.getMetadata(User).columns): { sql: string; params: unknown[] } {
+  private sqliteUserColumns(read: EntityMetadata['columns'] = this.dataSource.getMetadata(User).columns): { sql: string; params: unknown[] } {
     const escape = (name: string) => this.dataSource.driver.escape(name);
     const columns = read.map((c) => `u.${escape(c.databaseName)}`).join(', ');
-    return {
-      sql: `json_array(${columns},
-  (SELECT json_group_array(json_array(g.id, g.name, g.permissions)) FROM user_groups ug JOIN ${escape('groups')} g ON g.id = ug.group_id WHERE ug.user_id = u.id AND +ug.tenant_id = ?),
-  (SELECT json_group_array(w.entry ORDER BY w.position) FROM user_ip_whitelist w WHERE w.user_id = u.id AND +w.tenant_id = ?),
-  (SELECT json_group_array(t.tag ORDER BY t.position) FROM user_client_tags t WHERE t.user_id = u.id AND +t.tenant_id = ?),
-  (SELECT json_group_array(json_array(p.id, p.name, up.valid_from, up.valid_to)) FROM user_plans up JOIN plans p ON p.id = up.plan_id WHERE up.user_id = u.id AND +up.tenant_id = ?),
-  EXISTS (SELECT 1 FROM user_tfa f WHERE f.user_id = u.id AND +f.tenant_id = ? AND f.confirmed = 1)) AS json`,
-      params: [tenantId, tenantId, tenantId, tenantId, tenantId],
-    };
-  }
-
-  /**
-   * SQLite: each user of a list page as one JSON array of its columns in metadata order (a
-   * string a user to hand over from SQLite instead of a value a column); its child rows follow
-   * from SQLITE_CHILD_ROWS, read right after the page (see sqlitePage).
-   */
-  private get sqliteUserColumns(): { sql: string; params: unknown[] } {
-    const escape = (name: string) => this.dataSource.driver.escape(name);
-    const columns = this.dataSource.getMetadata(User).columns.map((c) => `u.${escape(c.databaseName)}`).join(', ');
     return { sql: `json_array(${columns}) AS json`, params: [] };
   }
 
   /** The SQL of a list page's users, as listPage runs it (the child rows follow it). */
   listPageSql(tenantId: string, page: UserListPage): { sql: string; params: unknown[] } {
-    const select = this.dialect === 'sqlite' ? this.sqliteUserColumns : { sql: this.userColumns, params: [] };
+    const select = this.dialect === 'sqlite' ? this.sqliteUserColumns() : { sql: this.userColumns, params: [] };
     return this.pageSql(tenantId, page, page.limit + 1, select);
   }
 
@@ -683,7 +656,7 @@ export class UsersRepository {
    * the last user as an entity (for the next page's cursor). On SQLite the page and then one
    * statement a child table, back to back, each prepared once and kept. On MySQL/MariaDB the page and then
    * its child rows, each a prepared statement. (One statement with a correlated JSON_ARRAYAGG
-   * subquery per child table, as the export runs it on SQLite, measured slower on MariaDB at 10 connections:
+   * subquery per child table measured slower on MariaDB at 10 connections:
    * 575-619 against 663-744 pages a second, its CPU for 250 subquery runs a page outweighing
    * the round trip saved; one run, on a shared machine.)
    */
@@ -703,16 +676,21 @@ export class UsersRepository {
     return { rows, more, last, columns, conversions };
   }
 
-  /**
-   * SQLite: the page's rows, one more than the limit, each user's columns (see sqliteUserColumns)
-   * and then its child rows (see withSqliteChildRows): the page and then one statement a child
-   * table for its users, run back to back so that they see one state of the database.
-   */
+  /** SQLite: the page's rows, one more than the limit, with their child rows (see sqliteRows). */
   private sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
-    const { sql, params } = this.listPageSql(tenantId, page);
-    const idAt = this.dataSource.getMetadata(User).columns.findIndex((c) => c.propertyName === 'id');
+    return this.sqliteRows(tenantId, this.listPageSql(tenantId, page), this.dataSource.getMetadata(User).columns, manager);
+  }
+
+  /**
+   * SQLite: the rows of a page's statement (`page`, selecting sqliteUserColumns(`read`)), each
+   * user's columns and then its child rows (see withSqliteChildRows): the page and then one
+   * statement a child table for its users, run back to back so that they see one state of the
+   * database. What the list and the export read on SQLite.
+   */
+  private sqliteRows(tenantId: string, page: { sql: string; params: unknown[] }, read: EntityMetadata['columns'], manager: EntityManager): Promise<unknown[][]> {
+    const idAt = read.findIndex((c) => c.propertyName === 'id');
     return readSqliteInTurn(manager, (all) => {
-      const rows = all(sql, params).map((row) => JSON.parse(row[0] as string) as unknown[]);
+      const rows = all(page.sql, page.params).map((row) => JSON.parse(row[0] as string) as unknown[]);
       if (rows.length) withSqliteChildRows(all, tenantId, rows, idAt);
       return rows;
     });
@@ -798,11 +776,11 @@ export class UsersRepository {
   /**
    * GET /users/export: the tenant's users matching the list's filters, oldest first, a page of
    * `pageSize` at a time with their child rows, as rows for writeUserLines (in exportShape: the
-   * columns the representation shows, no hash). On SQLite a page is one statement, its users'
-   * child rows from correlated subqueries (sqliteUserJson). On MySQL/MariaDB a page's users are one fixed statement (prepared once per pooled
-   * connection, read in the binary protocol as arrays), and the next page's users are read on
-   * another connection while this page's child rows are: the database's two round trips a page
-   * overlap instead of adding up.
+   * columns the representation shows, no hash). On SQLite a page is read as the list reads it
+   * (sqliteRows): its users, then their child rows a table at a time. On MySQL/MariaDB a page's
+   * users are one fixed statement (prepared once per pooled connection, read in the binary
+   * protocol as arrays), and the next page's users are read on another connection while this
+   * page's child rows are: the database's two round trips a page overlap instead of adding up.
    */
   async *exportPages(tenantId: string, filter: UsersFilter, pageSize: number): AsyncGenerator<Iterable<PageRow>> {
     const manager = this.dataSource.manager;
@@ -812,14 +790,13 @@ export class UsersRepository {
     const after = (last: PageRow): UserListPage['after'] => ({ value: conversions.iso(last[columns.createdAt])!.slice(0, 23).replace('T', ' '), id: String(last[columns.id]) });
     if (this.dialect === 'sqlite') {
       const read = this.exportColumnList;
-      let texts: { json: string }[] = [];
+      const select = this.sqliteUserColumns(read);
+      let rows: unknown[][] = [];
       do {
-        const from = texts.length ? after(JSON.parse(texts.at(-1)!.json) as unknown[]) : undefined;
-        const { sql, params } = this.pageSql(tenantId, page(from), pageSize, this.sqliteUserJson(tenantId, read));
-        texts = await readRows<{ json: string }>(manager, sql, params);
-        // Each user's JSON is parsed as the writer comes to it: a page is held as its texts, not as arrays of values.
-        if (texts.length) yield parsedRows(texts);
-      } while (texts.length === pageSize);
+        const from = rows.length ? after(rows.at(-1)!) : undefined;
+        rows = await this.sqliteRows(tenantId, this.pageSql(tenantId, page(from), pageSize, select), read, manager);
+        if (rows.length) yield rows;
+      } while (rows.length === pageSize);
       return;
     }
     const read = (from: UserListPage['after']): Promise<unknown[][]> => {

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { createPool } from 'mysql2/promise';
 import { SESSION_STATE_SQL } from '../src/sessions/sessions.repository.js';
-import { buildChildRowsSql } from '../src/users/users.repository.js';
+import { buildChildRowsSql } from '../src/users/child-rows.repository.js';
 
 type Row = Record<string, unknown>;
 type Read = (sql: string, params: unknown[]) => Promise<Row[]>;

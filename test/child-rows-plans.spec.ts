@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { buildChildRowsSql, CHILD_ROW_KINDS, childRowsQuery } from '../src/users/users.repository.js';
+import { buildChildRowsSql, CHILD_ROW_KINDS, childRowsQuery } from '../src/users/child-rows.repository.js';
 import { createTenant, startApp, type TestApp, useMysql } from './helpers/app.js';
 import { queryPlan } from './helpers/query-plan.js';
 

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { newId } from '../common/ids.js';
 import { toUserResponse, type UserResponse } from '../users/dto/user-response.dto.js';
-import { loadRelations, readUser } from '../users/users.repository.js';
+import { loadRelations } from '../users/child-rows.repository.js';
+import { readUser } from '../users/users.repository.js';
 import { matchesEvent } from './webhook-events.js';
 import { freshAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { inListSize } from './users.repository.js';
+import { inListSize } from './child-rows.repository.js';
 
 describe('inListSize', () => {
   it('rounds a page of users up to one of a few IN-list sizes', () => {

@@ -44,14 +44,15 @@ describe('operations settings', () => {
       redisKeyPrefix: 'identity:',
       metricsPort: null,
       shutdownDelayMs: 0,
+      shutdownDrainMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
     });
   });
 
-  it('reads REDIS_URL, REDIS_KEY_PREFIX, METRICS_PORT and SHUTDOWN_DELAY_SECONDS', () => {
-    const config = loadConfig({ REDIS_URL: 'redis://:secret@cache:6380/2', REDIS_KEY_PREFIX: 'idp-eu:', METRICS_PORT: '9464', SHUTDOWN_DELAY_SECONDS: '5' });
-    expect(config.operations).toMatchObject({ redisUrl: 'redis://:secret@cache:6380/2', redisKeyPrefix: 'idp-eu:', metricsPort: 9464, shutdownDelayMs: 5000 });
+  it('reads REDIS_URL, REDIS_KEY_PREFIX, METRICS_PORT, SHUTDOWN_DELAY_SECONDS and SHUTDOWN_DRAIN_SECONDS', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://:secret@cache:6380/2', REDIS_KEY_PREFIX: 'idp-eu:', METRICS_PORT: '9464', SHUTDOWN_DELAY_SECONDS: '5', SHUTDOWN_DRAIN_SECONDS: '25' });
+    expect(config.operations).toMatchObject({ redisUrl: 'redis://:secret@cache:6380/2', redisKeyPrefix: 'idp-eu:', metricsPort: 9464, shutdownDelayMs: 5000, shutdownDrainMs: 25_000 });
     const timeouts = loadConfig({ HTTP_HEADERS_TIMEOUT_SECONDS: '3', HTTP_REQUEST_TIMEOUT_SECONDS: '20' }).operations;
     expect(timeouts).toMatchObject({ headersTimeoutMs: 3000, requestTimeoutMs: 20_000 });
     expect(loadConfig({ REDIS_URL: 'rediss://cache.internal' }).operations.redisUrl).toBe('rediss://cache.internal');
@@ -67,6 +68,8 @@ describe('operations settings', () => {
     [{ PORT: '8080', METRICS_PORT: '8080' }, 'METRICS_PORT'],
     [{ SHUTDOWN_DELAY_SECONDS: '-1' }, 'SHUTDOWN_DELAY_SECONDS'],
     [{ SHUTDOWN_DELAY_SECONDS: '301' }, 'SHUTDOWN_DELAY_SECONDS'],
+    [{ SHUTDOWN_DRAIN_SECONDS: '0' }, 'SHUTDOWN_DRAIN_SECONDS'],
+    [{ SHUTDOWN_DRAIN_SECONDS: '301' }, 'SHUTDOWN_DRAIN_SECONDS'],
     [{ HTTP_HEADERS_TIMEOUT_SECONDS: '0' }, 'HTTP_HEADERS_TIMEOUT_SECONDS'],
     [{ HTTP_HEADERS_TIMEOUT_SECONDS: '40' }, 'HTTP_HEADERS_TIMEOUT_SECONDS'],
     [{ HTTP_REQUEST_TIMEOUT_SECONDS: 'x' }, 'HTTP_REQUEST_TIMEOUT_SECONDS'],

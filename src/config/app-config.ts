@@ -36,6 +36,8 @@ export interface OperationsConfig {
   metricsPort: number | null;
   /** After SIGTERM, how long readiness answers 503 while requests are still served, before draining. */
   shutdownDelayMs: number;
+  /** Then, how long the requests already running (client gone or not) get to finish before the pool closes under them. */
+  shutdownDrainMs: number;
   /** A connection that has not sent a request's headers within this long is closed (idle and slow sockets). */
   headersTimeoutMs: number;
   /** A request whose body has not arrived within this long (from its start) is answered 408 and closed. */
@@ -47,6 +49,7 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
   redisKeyPrefix: 'identity:',
   metricsPort: null,
   shutdownDelayMs: 0,
+  shutdownDrainMs: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
 };
@@ -233,6 +236,7 @@ function loadOperationsConfig(env: Env): OperationsConfig {
     redisKeyPrefix,
     metricsPort,
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_SECONDS', 0, 0, 300) * 1000,
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_SECONDS', DEFAULT_OPERATIONS_CONFIG.shutdownDrainMs / 1000, 1, 300) * 1000,
     ...httpTimeouts(env),
   };
 }

@@ -1,4 +1,4 @@
-import { maskEmail, maskIpEntry, maskPhone } from './masking.js';
+import { maskEmail, maskEmailsIn, maskIpEntry, maskPhone } from './masking.js';
 
 describe('masking', () => {
   it.each([
@@ -29,5 +29,11 @@ describe('masking', () => {
   it('replaces every IP entry with ***', () => {
     expect(maskIpEntry('79.24.241.198')).toBe('***');
     expect(maskIpEntry('2001:db8::/32')).toBe('***');
+  });
+
+  it('masks every e-mail address inside free text', () => {
+    expect(maskEmailsIn('550 5.1.1 <ann.smith@example.com>: Recipient address rejected')).toBe('550 5.1.1 <a***@example.com>: Recipient address rejected');
+    expect(maskEmailsIn('to bob@x.example.org, cc carol+tag@example.com; done')).toBe('to b***@x.example.org, cc c***@example.com; done');
+    expect(maskEmailsIn('Pool is closed. No address @ all')).toBe('Pool is closed. No address @ all');
   });
 });

@@ -10,6 +10,14 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, Math.min(1, at))}***${email.slice(at)}`;
 }
 
+/**
+ * Free text from elsewhere (an SMTP server's refusal, a driver's message) with every e-mail
+ * address in it masked: `550 5.1.1 <ann@example.com> unknown` → `550 5.1.1 <a***@example.com> unknown`.
+ */
+export function maskEmailsIn(text: string): string {
+  return text.replace(/[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]@]+\.[A-Za-z]{2,}/g, (address) => maskEmail(address));
+}
+
 /** `+18043257762` → `+*******7762`: every digit but the last four becomes `*`; other characters stay. */
 export function maskPhone(phone: string): string {
   const digits = phone.replace(/\D/g, '').length;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '../config/app-config.js';
-import { maskEmail } from '../common/masking.js';
+import { maskEmail, maskEmailsIn } from '../common/masking.js';
 
 export interface MailMessage {
   to: string;
@@ -79,7 +79,8 @@ export class MailService implements OnApplicationShutdown {
         await this.transport.sendMail(message);
         return;
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        // An SMTP server's refusal often quotes the address (`550 5.1.1 <ann@example.com>`).
+        const reason = maskEmailsIn(error instanceof Error ? error.message : String(error));
         if (attempt === ATTEMPTS) {
           this.logger.error(`Giving up on "${message.subject}" to ${recipient} after ${ATTEMPTS} attempts: ${reason}`);
           return;

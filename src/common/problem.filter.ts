@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_FORMAT, type ErrorFormat } from './error-format.js';
 import { DomainError, ERROR_CATALOGUE, type ErrorCode, type FieldError } from './errors.js';
 import { problemType } from './problem-types.js';
+import { maskEmailsIn } from './masking.js';
 
 export interface Problem {
   type: string;
@@ -66,6 +67,27 @@ function isUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A server fault's message as it may be logged: a database driver's message quotes the values
+ * it refused (MariaDB's "Duplicate entry 'ann@example.com' for key ...", "Incorrect string
+ * value: '\\xF0...'"), which may be an e-mail, a hash or another masked value. Every quoted
+ * literal is replaced (and an unquoted e-mail address masked), so a log line keeps what failed
+ * and where, never the data.
+ */
+export function redactLiterals(text: string): string {
+  return text.replace(/'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"/g, "'…'");
+}
+
+/** The error as a log line names it: its type, its message without literals, and where it was thrown. */
+export function loggableError(exception: unknown): { type: string; message: string; stack?: string } {
+  const err = exception instanceof Error ? exception : new Error(typeof exception === 'string' ? exception : 'non-error thrown');
+  const message = maskEmailsIn(redactLiterals(err.message));
+  const stack = err.stack?.startsWith(`${err.name}: ${err.message}`)
+    ? `${err.name}: ${message}${err.stack.slice(err.name.length + 2 + err.message.length)}`
+    : err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
+  return { type: err.name, message, ...(stack ? { stack } : {}) };
+}
+
 /** Turns every error into application/problem+json; never leaks a stack or a driver message. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -79,8 +101,7 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const { problem, headers } = this.toProblem(exception, String(request.id));
     if (problem.status >= 500) {
-      const err = exception instanceof Error ? exception : new Error(String(exception));
-      this.logger.error({ err: { type: err.name, message: err.message, stack: err.stack }, requestId: request.id }, 'request failed');
+      this.logger.error({ err: loggableError(exception), requestId: request.id }, 'request failed');
     }
     if (this.format.claims(request.url)) {
       const { status, contentType, body } = this.format.render({ ...problem, code: problem.code as ErrorCode });

@@ -16,6 +16,7 @@ import { isAllowedHost, isPublicAddress, guardedLookup, literalAddress } from '.
 import { WebhookOutbox } from './webhook-outbox.js';
 import { WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
 import { WebhooksService } from './webhooks.service.js';
+import { loggableError } from '../common/problem.filter.js';
 
 /** A 2xx within this time is a success; anything else, or nothing, is a failure. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -132,7 +133,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
         handled = await this.dispatchOnce(busy ? BUSY_BATCH : BATCH);
       } catch (error) {
         // The database is away, most likely: what was claimed goes back when its lease ends.
-        this.logger.warn(`Dispatching webhooks failed: ${(error as Error).message}`);
+        this.logger.warn(`Dispatching webhooks failed: ${loggableError(error).message}`);
         await this.sleep(ERROR_PAUSE_MS);
       }
       if (!this.running) break;

@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationB
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { WebhookDelivery } from './webhook.entities.js';
+import { loggableError } from '../common/problem.filter.js';
 
 /** How often the deliveries log is pruned, and how soon after start. */
 const PRUNE_EVERY_MS = 3600_000;
@@ -80,7 +81,7 @@ export class WebhookRetention implements OnApplicationBootstrap, BeforeApplicati
           return deleted;
         })
         .catch((error: Error) => {
-          this.logger.warn(`Pruning webhook deliveries failed: ${error.message}`);
+          this.logger.warn(`Pruning webhook deliveries failed: ${loggableError(error).message}`);
           return 0;
         })
         .finally(() => {

@@ -6,7 +6,7 @@ import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validat
 import { RequirePermission } from '../../auth/access.decorators.js';
 import { TenantCtx, type TenantContext } from '../../auth/request-context.js';
 import { DomainError } from '../../common/errors.js';
-import { domainProblem } from '../../common/problem.filter.js';
+import { domainProblem, loggableError } from '../../common/problem.filter.js';
 import { FilterOf } from '../../common/validation.js';
 import { UsersFilter } from '../dto/users-query.dto.js';
 import { MAX_IMPORT_LINE_BYTES } from './import-records.js';
@@ -103,7 +103,7 @@ export class UsersTransferController {
       await this.imports.run(ctx, body, options, write);
     } catch (error) {
       if (!gone) {
-        this.logger.error({ err: { type: (error as Error).name, message: (error as Error).message }, requestId: ctx.requestId }, 'import stopped');
+        this.logger.error({ err: loggableError(error), requestId: ctx.requestId }, 'import stopped');
         const problem = domainProblem(error instanceof DomainError ? error : new DomainError('internal_error', 'The import stopped; the batches reported above were applied'), ctx.requestId);
         await write(`${JSON.stringify({ error: problem })}\n`).catch(() => undefined);
       }

@@ -10,8 +10,8 @@ import { createUser } from './helpers/users.js';
 
 /**
  * The attacker's side of the own-credentials repositories: a user named with another tenant is
- * not found and not changed, whichever table holds the row (users and user_tfa carry the
- * tenant; recovery_codes and password_reset_tokens reach it through their user). Each refusal
+ * not found and not changed, whichever table holds the row (users, user_tfa, recovery_codes and
+ * password_reset_tokens each carry the tenant, which their statements name). Each refusal
  * is followed by the same call with the right tenant, which does find the row, so the refusal
  * is the tenant's doing.
  */
@@ -82,6 +82,36 @@ describe('own-credentials repositories, named with another tenant', () => {
     expect(await factors.consumeRecoveryCode(home.id, user.id, 'b'.repeat(64), new Date())).toBe(true);
     await db.transaction((m) => factors.remove(home.id, user.id, m));
     expect(await factors.enrolment(home.id, user.id)).toBeNull();
+  });
+
+  it('leaves a recovery code or reset token row of one tenant as it was, named with another with the right user and token', async () => {
+    const codeHash = 'f'.repeat(64);
+    const tokenId = newId();
+    await db.transaction(async (m) => {
+      await factors.replaceEnrolment(home.id, user.id, 'sealed', new Date(), m);
+      await factors.confirmEnrolment(home.id, user.id, m);
+      await factors.replaceRecoveryCodes(home.id, user.id, [codeHash], m);
+      await tokens.replace(home.id, user.id, { id: tokenId, tokenHash: '9'.repeat(64), expiresAt: new Date(Date.now() + 60_000) }, m);
+    });
+    const rows = async () => ({
+      codes: (await t.dataSource.query('SELECT id, tenant_id, code_hash, used_at FROM recovery_codes WHERE user_id = ? ORDER BY id', [user.id])) as unknown[],
+      tokens: (await t.dataSource.query('SELECT id, tenant_id, token_hash, used_at FROM password_reset_tokens WHERE user_id = ? ORDER BY id', [user.id])) as unknown[],
+    });
+    const before = await rows();
+    expect(before.codes).toEqual([expect.objectContaining({ tenant_id: home.id, code_hash: codeHash, used_at: null })]);
+    expect(before.tokens).toEqual([expect.objectContaining({ id: tokenId, tenant_id: home.id, used_at: null })]);
+
+    expect(await factors.consumeRecoveryCode(other.id, user.id, codeHash, new Date())).toBe(false);
+    expect(await users.sourceCredentials(other.id, [user.id])).toEqual(new Map());
+    expect(await db.transaction((m) => tokens.markUsed(other.id, tokenId, new Date(), m))).toBe(false);
+    await db.transaction((m) => factors.remove(other.id, user.id, m));
+    expect(await rows()).toEqual(before);
+
+    expect((await users.sourceCredentials(home.id, [user.id])).get(user.id)?.secondFactor?.recoveryCodeHashes).toEqual([codeHash]);
+    expect(await factors.consumeRecoveryCode(home.id, user.id, codeHash, new Date())).toBe(true);
+    expect(await db.transaction((m) => tokens.markUsed(home.id, tokenId, new Date(), m))).toBe(true);
+    await db.transaction((m) => factors.remove(home.id, user.id, m));
+    expect((await rows()).codes).toEqual([]);
   });
 
   it('does not spend a reset token, nor delete the user’s unused one', async () => {

@@ -3,11 +3,11 @@
 --   UPDATE_SQL_SNAPSHOTS=1 npm test -- test/account-repositories-sql.spec.ts
 
 -- PasswordResetRepository.replace(tenantId, userId, token)
-DELETE FROM "password_reset_tokens" WHERE "user_id" = ? AND "used_at" IS NULL AND "user_id" IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id = ?);
-INSERT INTO "password_reset_tokens"("id", "user_id", "token_hash", "expires_at", "used_at") VALUES (?, ?, ?, ?, ?);
+DELETE FROM "password_reset_tokens" WHERE ("tenant_id" = ? AND "user_id" = ? AND "used_at" IS NULL);
+INSERT INTO "password_reset_tokens"("id", "user_id", "tenant_id", "token_hash", "expires_at", "used_at") VALUES (?, ?, ?, ?, ?, ?);
 
 -- PasswordResetRepository.findLive(tokenHash, now)
-SELECT "t"."id" AS id, "t"."user_id" AS user_id, "u"."tenant_id" AS tenant_id FROM "password_reset_tokens" "t" INNER JOIN "users" "u" ON "u"."id" = "t"."user_id" WHERE "t"."token_hash" = ? AND "t"."used_at" IS NULL AND "t"."expires_at" > ?;
+SELECT "t"."id" AS id, "t"."user_id" AS user_id, "t"."tenant_id" AS tenant_id FROM "password_reset_tokens" "t" WHERE "t"."token_hash" = ? AND "t"."used_at" IS NULL AND "t"."expires_at" > ?;
 
 -- PasswordResetRepository.markUsed(tenantId, tokenId, now)
-UPDATE "password_reset_tokens" SET "used_at" = ? WHERE "id" = ? AND "used_at" IS NULL AND "user_id" IN (SELECT u.id FROM users u WHERE u.tenant_id = ?);
+UPDATE "password_reset_tokens" SET "used_at" = ? WHERE ("tenant_id" = ? AND "id" = ? AND "used_at" IS NULL);

@@ -16,12 +16,12 @@ UPDATE `user_tfa` SET `confirmed` = ? WHERE (`user_id` = ? AND `tenant_id` = ?);
 UPDATE `user_tfa` SET `last_step` = ? WHERE (`user_id` = ? AND `tenant_id` = ? AND `last_step` < ?);
 
 -- SecondFactorRepository.replaceRecoveryCodes(tenantId, userId, 2 codes)
-DELETE FROM `recovery_codes` WHERE `user_id` = ? AND `user_id` IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id = ?);
-INSERT INTO `recovery_codes`(`id`, `user_id`, `code_hash`, `used_at`) VALUES (?, ?, ?, ?), (?, ?, ?, ?);
+DELETE FROM `recovery_codes` WHERE (`tenant_id` = ? AND `user_id` = ?);
+INSERT INTO `recovery_codes`(`id`, `user_id`, `tenant_id`, `code_hash`, `used_at`) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?);
 
 -- SecondFactorRepository.consumeRecoveryCode(tenantId, userId, codeHash)
-UPDATE `recovery_codes` SET `used_at` = ? WHERE `user_id` = ? AND `code_hash` = ? AND `used_at` IS NULL AND `user_id` IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id = ?);
+UPDATE `recovery_codes` SET `used_at` = ? WHERE (`tenant_id` = ? AND `user_id` = ? AND `code_hash` = ? AND `used_at` IS NULL);
 
 -- SecondFactorRepository.remove(tenantId, userId)
 DELETE FROM `user_tfa` WHERE (`user_id` = ? AND `tenant_id` = ?);
-DELETE FROM `recovery_codes` WHERE `user_id` = ? AND `user_id` IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id = ?);
+DELETE FROM `recovery_codes` WHERE (`tenant_id` = ? AND `user_id` = ?);

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, LessThan } from 'typeorm';
+import { DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
 import { newId } from '../common/ids.js';
 import { RecoveryCode, UserTfa } from './session.entities.js';
 
 /**
  * A user's second factor: the TOTP enrolment (user_tfa) and the recovery codes. Methods take the
- * tenant first. user_tfa holds its tenant, which every statement over it names. recovery_codes
- * holds only the user: a statement that changes existing codes names the user through the users
- * table within the tenant (a lookup by primary key), and new codes are written only for a user
- * the caller has read within the tenant. Sign-in with a TOTP code touches user_tfa alone, so
- * the login path pays nothing for the scoping.
+ * tenant first. Both tables hold the tenant, which every statement over them names; new rows are
+ * written only for a user the caller has read within the tenant. Sign-in with a TOTP code
+ * touches user_tfa alone.
  */
 @Injectable()
 export class SecondFactorRepository {
@@ -48,19 +46,13 @@ export class SecondFactorRepository {
     await this.deleteRecoveryCodes(tenantId, userId, manager);
     await manager.insert(
       RecoveryCode,
-      codeHashes.map((codeHash) => ({ id: newId(), userId, codeHash, usedAt: null })),
+      codeHashes.map((codeHash) => ({ id: newId(), userId, tenantId, codeHash, usedAt: null })),
     );
   }
 
   /** Spends the user's unused recovery code with this HMAC; false when there is none. */
   async consumeRecoveryCode(tenantId: string, userId: string, codeHash: string, now: Date): Promise<boolean> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(RecoveryCode)
-      .set({ usedAt: now })
-      .where('user_id = :userId AND code_hash = :codeHash AND used_at IS NULL', { userId, codeHash })
-      .andWhere('user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = :tenantId AND u.id = :userId)', { tenantId })
-      .execute();
+    const result = await this.dataSource.getRepository(RecoveryCode).update({ tenantId, userId, codeHash, usedAt: IsNull() }, { usedAt: now });
     return Boolean(result.affected);
   }
 
@@ -71,12 +63,6 @@ export class SecondFactorRepository {
   }
 
   private async deleteRecoveryCodes(tenantId: string, userId: string, manager: EntityManager): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .delete()
-      .from(RecoveryCode)
-      .where('user_id = :userId', { userId })
-      .andWhere('user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = :tenantId AND u.id = :userId)', { tenantId })
-      .execute();
+    await manager.delete(RecoveryCode, { tenantId, userId });
   }
 }

@@ -143,6 +143,13 @@ export class RecoveryCode {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'fk_recovery_codes_user' })
   user?: User;
 
+  @IdColumn()
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenant_id', foreignKeyConstraintName: 'fk_recovery_codes_tenant' })
+  tenant?: Tenant;
+
   /** HMAC-SHA256 of the code under the encryption key. */
   @Column({ type: 'varchar', length: 64 })
   codeHash!: string;
@@ -163,6 +170,13 @@ export class PasswordResetToken {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'fk_password_reset_tokens_user' })
   user?: User;
+
+  @IdColumn()
+  tenantId!: string;
+
+  @ManyToOne(() => Tenant, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'tenant_id', foreignKeyConstraintName: 'fk_password_reset_tokens_tenant' })
+  tenant?: Tenant;
 
   @Column({ type: 'varchar', length: 64 })
   tokenHash!: string;

@@ -776,8 +776,8 @@ export class UsersRepository {
       if (![...found.values()].some((c) => c.secondFactor)) continue;
       const codes = await readRows<{ user_id: string; code_hash: string }>(
         manager,
-        `SELECT c.user_id AS user_id, c.code_hash AS code_hash FROM recovery_codes c JOIN users u ON u.id = c.user_id
-          WHERE u.tenant_id = ? AND c.user_id IN (${list}) AND c.used_at IS NULL ORDER BY c.id`,
+        `SELECT c.user_id AS user_id, c.code_hash AS code_hash FROM recovery_codes c
+          WHERE c.tenant_id = ? AND c.user_id IN (${list}) AND c.used_at IS NULL ORDER BY c.id`,
         [tenantId, ...padded],
       );
       for (const code of codes) found.get(code.user_id)?.secondFactor?.recoveryCodeHashes.push(code.code_hash);
@@ -815,13 +815,13 @@ export class UsersRepository {
     const ids = copies.map((copy) => copy.userId);
     const list = ids.map(() => '?').join(', ');
     await manager.query(`DELETE FROM user_tfa WHERE tenant_id = ? AND user_id IN (${list})`, [tenantId, ...ids]);
-    await manager.query(`DELETE FROM recovery_codes WHERE user_id IN (SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.id IN (${list}))`, [tenantId, ...ids]);
+    await manager.query(`DELETE FROM recovery_codes WHERE tenant_id = ? AND user_id IN (${list})`, [tenantId, ...ids]);
     const now = new Date();
     const enrolments = copies.map(({ userId, secondFactor }) =>
       Object.assign(new UserTfa(), { userId, tenantId, secretEncrypted: secondFactor.secretEncrypted, confirmed: true, lastStep: secondFactor.lastStep, createdAt: now }),
     );
     const codes = copies.flatMap(({ userId, secondFactor }) =>
-      secondFactor.recoveryCodeHashes.map((codeHash) => Object.assign(new RecoveryCode(), { id: newId(), userId, codeHash, usedAt: null })),
+      secondFactor.recoveryCodeHashes.map((codeHash) => Object.assign(new RecoveryCode(), { id: newId(), userId, tenantId, codeHash, usedAt: null })),
     );
     await insertEntities(manager, UserTfa, enrolments, 250);
     await insertEntities(manager, RecoveryCode, codes, 250);

@@ -8,5 +8,6 @@ import { Webhooks1796044689491 } from './1796044689491-Webhooks.js';
 import { ExactExternalIds1796050000000 } from './1796050000000-ExactExternalIds.js';
 import { UsersImport1796051000000 } from './1796051000000-UsersImport.js';
 import { WebhookPayloadJson1796052000000 } from './1796052000000-WebhookPayloadJson.js';
+import { SecretsCarryTenant1796053000000 } from './1796053000000-SecretsCarryTenant.js';
 
-export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424, Webhooks1796044689491, ExactExternalIds1796050000000, UsersImport1796051000000, WebhookPayloadJson1796052000000];
+export const MYSQL_MIGRATIONS: (new () => object)[] = [Init1795436139379, Users1795436476559, Sessions1795437550521, AuditActionNames1796032537361, Scim1796033777544, UserNameExplicit1796044611424, Webhooks1796044689491, ExactExternalIds1796050000000, UsersImport1796051000000, WebhookPayloadJson1796052000000, SecretsCarryTenant1796053000000];

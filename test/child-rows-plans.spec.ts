@@ -65,7 +65,7 @@ describe(`A page's child rows seek the users' keys (${useMysql ? 'MariaDB' : 'SQ
   ])('%s', async (_title, n, count) => {
     const tenant = n === 0 ? big : small;
     const ids = Array.from({ length: count }, (_, i) => userId(n, i + (n === 0 ? 1000 : 0)));
-    const { sql, params } = childRowsQuery(ds.manager, tenant, ids, CHILD_ROW_KINDS);
+    const { sql, params } = childRowsQuery(tenant, ds.manager, ids, CHILD_ROW_KINDS);
     if (useMysql && count > 2) expect(sql).toContain('JSON_TABLE');
     const lines = await plan(sql, params);
     if (process.env.SHOW_PLANS) console.log(lines.join('\n'));
@@ -83,7 +83,7 @@ describe(`A page's child rows seek the users' keys (${useMysql ? 'MariaDB' : 'SQ
     expect(sorted(actual)).toEqual(sorted(expected));
     expect(actual.length).toBe(n === 0 ? count * 7 : 14);
     // Another tenant's ids find nothing.
-    const other = childRowsQuery(ds.manager, tenant === big ? small : big, ids, CHILD_ROW_KINDS);
+    const other = childRowsQuery(tenant === big ? small : big, ds.manager, ids, CHILD_ROW_KINDS);
     expect(await ds.query(other.sql, other.params)).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ const JSON_IDS_FROM = 2;
  * connection and kept), or on MySQL/MariaDB, past JSON_IDS_FROM users, one statement for any
  * number of them, the ids as one JSON array.
  */
-export function childRowsQuery(manager: EntityManager, tenantId: string, ids: string[], kinds: readonly ChildRowKind[]): { sql: string; params: unknown[] } {
+export function childRowsQuery(tenantId: string, manager: EntityManager, ids: string[], kinds: readonly ChildRowKind[]): { sql: string; params: unknown[] } {
   const type = manager.connection.driver.options.type;
   if ((type === 'mysql' || type === 'mariadb') && ids.length > JSON_IDS_FROM) {
     const json = JSON.stringify(ids);
@@ -133,10 +133,10 @@ export function inListSize(n: number): number {
  * The users with their groups, allow-list, client tags, plans and TFA enrolment, in one query. Allow-list
  * entries and tags keep the order they were sent in; groups and plans are sorted by name.
  */
-export async function loadRelations(manager: EntityManager, tenantId: string, users: User[], kinds: readonly ChildRowKind[] = CHILD_ROW_KINDS): Promise<UserWithRelations[]> {
+export async function loadRelations(tenantId: string, manager: EntityManager, users: User[], kinds: readonly ChildRowKind[] = CHILD_ROW_KINDS): Promise<UserWithRelations[]> {
   if (!users.length) return [];
   const chosen = CHILD_ROW_KINDS.filter((kind) => kinds.includes(kind));
-  const query = chosen.length ? childRowsQuery(manager, tenantId, users.map((u) => u.id), chosen) : null;
+  const query = chosen.length ? childRowsQuery(tenantId, manager, users.map((u) => u.id), chosen) : null;
   const rows = query ? await readRows(manager, query.sql, query.params) : [];
   const groupMetadata = manager.connection.getMetadata(Group);
   const planMetadata = manager.connection.getMetadata(UserPlan);
@@ -225,7 +225,7 @@ export function withSqliteChildRows(all: (sql: string, params: unknown[]) => unk
  * Users' rows (their columns' values, the id at `idAt`) with their child rows appended, as
  * mysqlPageRows describes them: five values more a row, the rows themselves extended.
  */
-export async function withChildRowValues(manager: EntityManager, tenantId: string, rows: unknown[][], idAt: number): Promise<unknown[][]> {
+export async function withChildRowValues(tenantId: string, manager: EntityManager, rows: unknown[][], idAt: number): Promise<unknown[][]> {
   if (!rows.length) return rows;
   const byUser = new Map<string, unknown[]>();
   const n = rows[0]!.length;
@@ -233,7 +233,7 @@ export async function withChildRowValues(manager: EntityManager, tenantId: strin
     row.push([], [], [], [], 0);
     byUser.set(String(row[idAt]), row);
   }
-  const query = childRowsQuery(manager, tenantId, [...byUser.keys()], CHILD_ROW_KINDS);
+  const query = childRowsQuery(tenantId, manager, [...byUser.keys()], CHILD_ROW_KINDS);
   const children = await readRows(manager, query.sql, query.params);
   children.sort((a, b) => Number(a.position) - Number(b.position));
   for (const child of children) {

@@ -197,7 +197,7 @@ function isUserNameLookup(where: Condition): where is { kind: 'compare'; field: 
 }
 
 /** One user of a tenant by id, externalId or (lower-cased) email, or null. */
-export async function readUser(manager: EntityManager, tenantId: string, by: 'id' | 'externalId' | 'email', value: string): Promise<User | null> {
+export async function readUser(tenantId: string, manager: EntityManager, by: 'id' | 'externalId' | 'email', value: string): Promise<User | null> {
   const column = by === 'id' ? 'e.id' : by === 'externalId' ? 'e.external_id' : 'e.email';
   const [user] = await readEntities(manager, User, `e.tenant_id = ? AND ${column} = ?`, [tenantId, value]);
   return user ?? null;
@@ -210,9 +210,9 @@ export async function readUser(manager: EntityManager, tenantId: string, by: 'id
  * confirmed TFA enrolment exists, as SQLite's statement hands them over. The child rows are
  * read in one statement, as loadRelations reads them.
  */
-async function mysqlPageRows(manager: EntityManager, tenantId: string, metadata: EntityMetadata, users: Row[]): Promise<unknown[][]> {
+async function mysqlPageRows(tenantId: string, manager: EntityManager, metadata: EntityMetadata, users: Row[]): Promise<unknown[][]> {
   const rows = users.map((user) => metadata.columns.map((c) => user[c.databaseName]));
-  return withChildRowValues(manager, tenantId, rows, metadata.columns.findIndex((c) => c.propertyName === 'id'));
+  return withChildRowValues(tenantId, manager, rows, metadata.columns.findIndex((c) => c.propertyName === 'id'));
 }
 
 type GroupJson = [id: string, name: string, permissions: string | null];
@@ -319,7 +319,7 @@ export class UsersRepository {
 
   /** One user of the tenant by id, externalId or (lower-cased) email, or null. */
   findOne(tenantId: string, by: 'id' | 'externalId' | 'email', value: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
-    return readUser(manager, tenantId, by, value);
+    return readUser(tenantId, manager, by, value);
   }
 
   /**
@@ -392,7 +392,7 @@ export class UsersRepository {
     if (this.dialect === 'mysql') {
       const rows = await this.mysqlPage(tenantId, page, manager);
       const users = rows.slice(0, page.limit).map((row) => hydrate(metadata, row, new User()));
-      return { users: await loadRelations(manager, tenantId, users), more: rows.length > page.limit };
+      return { users: await loadRelations(tenantId, manager, users), more: rows.length > page.limit };
     }
     const rows = await this.sqlitePage(tenantId, page, manager);
     const permissionsOf = new Map<string | null, Group['permissions']>();
@@ -421,7 +421,7 @@ export class UsersRepository {
     const read = this.dialect === 'mysql' ? await this.mysqlPage(tenantId, page, manager) : await this.sqlitePage(tenantId, page, manager);
     const more = read.length > page.limit;
     if (more) read.length = page.limit;
-    const rows = this.dialect === 'mysql' ? await mysqlPageRows(manager, tenantId, metadata, read as Row[]) : (read as unknown[][]);
+    const rows = this.dialect === 'mysql' ? await mysqlPageRows(tenantId, manager, metadata, read as Row[]) : (read as unknown[][]);
     const last = rows.length ? hydrateValues(metadata, rows.at(-1)!, new User()) : null;
     return { rows, more, last, columns, conversions };
   }
@@ -560,7 +560,7 @@ export class UsersRepository {
     for (;;) {
       const users = await next;
       if (users.length === pageSize) next = read(after(users.at(-1)!));
-      if (users.length) yield await withChildRowValues(manager, tenantId, users, columns.id);
+      if (users.length) yield await withChildRowValues(tenantId, manager, users, columns.id);
       if (users.length < pageSize) return;
     }
   }
@@ -575,7 +575,7 @@ export class UsersRepository {
 
   /** The users with their groups, allow-list, client tags, plans and TFA enrolment, in one statement. */
   withChildRows(tenantId: string, users: User[], manager: EntityManager = this.dataSource.manager): Promise<UserWithRelations[]> {
-    return loadRelations(manager, tenantId, users);
+    return loadRelations(tenantId, manager, users);
   }
 
   /**
@@ -584,7 +584,7 @@ export class UsersRepository {
    * representation; the import reads the rest before it changes a user.
    */
   withSomeChildRows(tenantId: string, users: User[], kinds: readonly ChildRowKind[], manager: EntityManager): Promise<UserWithRelations[]> {
-    return loadRelations(manager, tenantId, users, kinds);
+    return loadRelations(tenantId, manager, users, kinds);
   }
 
   /** The id of the tenant's user with this externalId, or null. */

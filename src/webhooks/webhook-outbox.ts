@@ -99,8 +99,8 @@ export class WebhookOutbox {
     };
     if (event.target.type === 'user' && event.target.id !== null) {
       // Read inside the transaction: the representation includes the change being committed.
-      const user = await readUser(manager, event.tenantId, 'id', event.target.id);
-      payload.data.user = user ? toUserResponse((await loadRelations(manager, event.tenantId, [user]))[0]!, AS_OPERATOR, event.at) : null;
+      const user = await readUser(event.tenantId, manager, 'id', event.target.id);
+      payload.data.user = user ? toUserResponse((await loadRelations(event.tenantId, manager, [user]))[0]!, AS_OPERATOR, event.at) : null;
     }
     const body = JSON.stringify(payload);
     const now = new Date();

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, type ErrorCode } from '../common/errors.js';
 import { installSqliteGate, type SqliteGate } from './sqlite-gate.js';
 import { isViewChangeRefusal, NOT_READY_BUDGET_MS } from './fast-query.js';
+import { closeSqliteReader } from './sqlite-reader.js';
 
 export interface UniqueRule {
   /** Index name as declared on the entity (MySQL reports it). */
@@ -45,7 +46,7 @@ const RETRY_BUDGET_MS = 10_000;
 const RETRY_PAUSE_CAP_MS = 250;
 
 @Injectable()
-export class Database {
+export class Database implements OnApplicationShutdown {
   /** Transactions run again after a deadlock or a certification conflict, since start. */
   retries = 0;
 
@@ -59,6 +60,11 @@ export class Database {
 
   get isSqlite(): boolean {
     return this.sqlite;
+  }
+
+  /** Stops the SQLite reader thread (sqlite-reader.ts) once its reads under way are answered. */
+  async onApplicationShutdown(): Promise<void> {
+    await closeSqliteReader(this.dataSource);
   }
 
   /**

@@ -195,7 +195,7 @@ export async function loadRelations(tenantId: string, manager: EntityManager, us
  * key for each (CROSS JOIN keeps SQLite's planner to that order, whatever the tenant holds). A correlated subquery a user and child table cost SQLite about as much when
  * the users had no child rows at all as when they had them (250 subqueries on a 50-user page).
  */
-const SQLITE_CHILD_ROWS = [
+export const SQLITE_CHILD_ROWS = [
   `SELECT json_group_array(json_array(i.key, g.id, g.name, g.permissions)) FROM json_each(?) i CROSS JOIN user_groups ug ON ug.user_id = i.value JOIN "groups" g ON g.id = ug.group_id WHERE +ug.tenant_id = ?`,
   `SELECT json_group_array(json_array(i.key, w.entry) ORDER BY w.position) FROM json_each(?) i CROSS JOIN user_ip_whitelist w ON w.user_id = i.value WHERE +w.tenant_id = ?`,
   `SELECT json_group_array(json_array(i.key, t.tag) ORDER BY t.position) FROM json_each(?) i CROSS JOIN user_client_tags t ON t.user_id = i.value WHERE +t.tenant_id = ?`,
@@ -209,10 +209,18 @@ const SQLITE_CHILD_ROWS = [
  * when a confirmed TFA enrolment exists. `all` runs the statements (see readSqliteInTurn).
  */
 export function withSqliteChildRows(all: (sql: string, params: unknown[]) => unknown[][], tenantId: string, rows: unknown[][], idAt: number): void {
+  const ids = JSON.stringify(rows.map((row) => row[idAt]));
+  placeSqliteChildRows(rows, SQLITE_CHILD_ROWS.map((sql) => all(sql, [ids, tenantId])[0]![0]));
+}
+
+/**
+ * Appends to each row its child rows from what the statements of SQLITE_CHILD_ROWS answered for
+ * these rows' ids (one JSON text each, in order), as withSqliteChildRows describes them.
+ */
+export function placeSqliteChildRows(rows: unknown[][], answers: readonly unknown[]): void {
   const n = rows[0]?.length ?? 0;
   for (const row of rows) row.push([], [], [], [], 0);
-  const ids = JSON.stringify(rows.map((row) => row[idAt]));
-  const [groups, ipWhitelist, clientTags, plans, tfa] = SQLITE_CHILD_ROWS.map((sql) => JSON.parse(all(sql, [ids, tenantId])[0]![0] as string) as unknown[]);
+  const [groups, ipWhitelist, clientTags, plans, tfa] = answers.map((text) => JSON.parse(text as string) as unknown[]);
   const child = (at: unknown, k: number): unknown[] => rows[at as number]![n + k] as unknown[];
   for (const [at, id, name, permissions] of groups as unknown[][]) child(at, 0).push([id, name, permissions]);
   for (const [at, entry] of ipWhitelist as unknown[][]) child(at, 1).push(entry);

@@ -3,7 +3,8 @@ import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import { compileCondition, type Condition, type Dialect, type FieldSql, type TableSql } from '../database/condition.js';
 import { columnConverter, hydrate, hydrateValues, insertEntities, readArrays, readEntities, readRows, readSqliteInTurn, storedDatetimeIso } from '../database/fast-query.js';
 import { Group } from '../groups/group.entity.js';
-import { byLocale, type ChildRowKind, loadRelations, withChildRowValues, withSqliteChildRows } from './child-rows.repository.js';
+import { byLocale, type ChildRowKind, loadRelations, placeSqliteChildRows, SQLITE_CHILD_ROWS, withChildRowValues, withSqliteChildRows } from './child-rows.repository.js';
+import { sqliteReaderFor } from '../database/sqlite-reader.js';
 import type { PageColumns, PageConversions, PageRow } from './dto/user-page.json.js';
 import type { UserWithRelations } from './dto/user-response.dto.js';
 import type { UserSort, UsersFilter } from './dto/users-query.dto.js';
@@ -426,9 +427,21 @@ export class UsersRepository {
     return { rows, more, last, columns, conversions };
   }
 
-  /** SQLite: the page's rows, one more than the limit, with their child rows (see sqliteRows). */
-  private sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
-    return this.sqliteRows(tenantId, this.listPageSql(tenantId, page), this.dataSource.getMetadata(User).columns, manager);
+  /**
+   * SQLite: the page's rows, one more than the limit, with their child rows (see sqliteRows):
+   * on the reader thread where there is one (sqlite-reader.ts), the same statements in the same
+   * read transaction, each user's id selected beside its JSON for the child rows' statements.
+   */
+  private async sqlitePage(tenantId: string, page: UserListPage, manager: EntityManager): Promise<unknown[][]> {
+    const columns = this.dataSource.getMetadata(User).columns;
+    const reader = sqliteReaderFor(manager);
+    if (!reader) return this.sqliteRows(tenantId, this.listPageSql(tenantId, page), columns, manager);
+    const select = this.sqliteUserColumns(columns);
+    const statement = this.pageSql(tenantId, page, page.limit + 1, { sql: `${select.sql}, u.id AS id`, params: select.params });
+    const read = await reader.read({ page: statement, keyAt: 1, follow: SQLITE_CHILD_ROWS, followParams: [tenantId] });
+    const rows = read.rows.map((row) => JSON.parse(row[0] as string) as unknown[]);
+    if (rows.length) placeSqliteChildRows(rows, read.follow);
+    return rows;
   }
 
   /**

@@ -165,9 +165,13 @@ const comparable = (read: PageRows) => ({ rows: read.rows, more: read.more, last
       await expect(read('DELETE FROM users RETURNING id')).rejects.toThrow(/readonly|read-only|query_only|attempt to write/i);
       expect(await t.dataSource.query('SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', [tenant.id])).not.toEqual([{ n: 0 }]);
       await expect(read('SELECT missing FROM nowhere')).rejects.toThrow(/no such/);
-      expect((await read('SELECT id FROM users WHERE tenant_id = ? LIMIT 1', [tenant.id])).rows).toHaveLength(1);
+      expect(JSON.parse((await read("SELECT json_array(id, 'x') FROM users WHERE tenant_id = ? LIMIT 2", [tenant.id])).json)).toEqual([
+        [expect.any(String), 'x'],
+        [expect.any(String), 'x'],
+      ]);
       // Followers run over the page's keys, in the same read.
-      const read2 = await reader.read({ page: { sql: 'SELECT u.id FROM users u WHERE u.tenant_id = ?', params: [tenant.id] }, keyAt: 0, follow: SQLITE_CHILD_ROWS, followParams: [tenant.id] });
+      const read2 = await reader.read({ page: { sql: 'SELECT json_quote(u.id), u.id FROM users u WHERE u.tenant_id = ?', params: [tenant.id] }, keyAt: 1, follow: SQLITE_CHILD_ROWS, followParams: [tenant.id] });
+      expect((JSON.parse(read2.json) as string[]).length).toBeGreaterThan(2);
       expect(read2.follow).toHaveLength(SQLITE_CHILD_ROWS.length);
       const groups = JSON.parse(read2.follow[0] as string) as unknown[];
       expect(groups.length).toBeGreaterThan(0);

@@ -27,10 +27,10 @@ export interface Statement {
 }
 
 /**
- * A page and what hangs off it: `page` first, its rows as arrays of values; then each statement
- * of `follow` with, as its parameters, the JSON array of the page rows' values at `keyAt`
- * followed by `followParams`. Each follower answers one value (its first row's first column). All
- * run in one read transaction, so they see one state of the database.
+ * A page and what hangs off it: `page` first, each of its rows a JSON text (its first column) and
+ * a key (at `keyAt`); then each statement of `follow` with, as its parameters, the JSON array of
+ * the page's keys followed by `followParams`. Each follower answers one value (its first row's
+ * first column). All run in one read transaction, so they see one state of the database.
  */
 export interface KeyedRead {
   page: Statement;
@@ -40,7 +40,8 @@ export interface KeyedRead {
 }
 
 export interface KeyedRows {
-  rows: unknown[][];
+  /** The page's rows' JSON texts as one JSON array (`[row, row, …]`): one string to hand over and one JSON.parse. */
+  json: string;
   /** One value a follower, in order; empty when the page had no rows (the followers do not run). */
   follow: unknown[];
 }
@@ -88,7 +89,7 @@ function readerMain(
         const rows = prepared(page.sql).all(...page.params);
         const keys = JSON.stringify(rows.map((row) => row[keyAt]));
         const followed = rows.length ? follow.map((sql) => prepared(sql).all(keys, ...followParams)[0]?.[0] ?? null) : [];
-        reply = { id, rows, follow: followed };
+        reply = { id, json: `[${rows.map((row) => row[0]).join(',')}]`, follow: followed };
       } finally {
         commit.run();
       }
@@ -116,7 +117,7 @@ export class SqliteReader {
   /** Runs the read on the reader thread. */
   read(request: KeyedRead): Promise<KeyedRows> {
     if (this.closed) return Promise.reject(new Error('the SQLite reader is closed'));
-    fastReads.count += 1 + request.follow.length;
+    // A listener (the SQL snapshots) hears each statement the read may run.
     if (fastReads.listener) for (const sql of [request.page.sql, ...request.follow]) fastReads.listener(sql);
     const worker = (this.worker ??= this.start());
     const id = this.next++;
@@ -144,6 +145,7 @@ export class SqliteReader {
     const worker = new Worker(source, {
       eval: true,
       workerData: { driver, path: this.path, cacheKib: this.cacheKib, maxPrepared: MAX_PREPARED },
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
     });
     worker.unref();
     worker.on('message', (reply: Reply) => {
@@ -152,7 +154,11 @@ export class SqliteReader {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.error !== undefined) waiting.reject(new Error(reply.error));
-      else waiting.resolve({ rows: reply.rows!, follow: reply.follow! });
+      else {
+        // Counted as readRows counts its statements: the page's, then each follower that ran.
+        fastReads.count += 1 + reply.follow!.length;
+        waiting.resolve({ json: reply.json!, follow: reply.follow! });
+      }
     });
     const fail = (error: Error): void => {
       // A thread that died takes its reads with it; the next read starts another.
@@ -167,7 +173,7 @@ export class SqliteReader {
 }
 
 /** A reader's own page cache: it reads list pages only, which the OS's file cache serves as well. */
-const READER_CACHE_KIB = 8 * 1024;
+const READER_CACHE_KIB = 2 * 1024;
 
 const readers = new WeakMap<object, SqliteReader | null>();
 

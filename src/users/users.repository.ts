@@ -439,7 +439,7 @@ export class UsersRepository {
     const select = this.sqliteUserColumns(columns);
     const statement = this.pageSql(tenantId, page, page.limit + 1, { sql: `${select.sql}, u.id AS id`, params: select.params });
     const read = await reader.read({ page: statement, keyAt: 1, follow: SQLITE_CHILD_ROWS, followParams: [tenantId] });
-    const rows = read.rows.map((row) => JSON.parse(row[0] as string) as unknown[]);
+    const rows = JSON.parse(read.json) as unknown[][];
     if (rows.length) placeSqliteChildRows(rows, read.follow);
     return rows;
   }

@@ -24,6 +24,8 @@ import { RecoveryCode, UserTfa } from '../sessions/session.entities.js';
  *   the driver's own conversion (booleans, UTC dates, transformers), so values come out the same;
  * - one find() per child table meant five more round trips per page, each with a parameter per
  *   user id; the child tables are read in one UNION ALL instead (child-rows.repository.ts).
+ * On SQLite a list page's statements run on the reader thread where there is one
+ * (database/sqlite-reader.ts), so that the event loop serves other requests meanwhile.
  */
 
 type Row = Record<string, unknown>;

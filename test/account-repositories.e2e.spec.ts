@@ -102,6 +102,11 @@ describe('own-credentials repositories, named with another tenant', () => {
     expect(before.tokens).toEqual([expect.objectContaining({ id: tokenId, tenant_id: home.id, used_at: null })]);
 
     expect(await factors.consumeRecoveryCode(other.id, user.id, codeHash, new Date())).toBe(false);
+    // Nor does a replacement named with the other tenant: it writes nothing, and removes nothing.
+    expect(await db.transaction((m) => factors.replaceRecoveryCodes(other.id, user.id, ['0'.repeat(64)], m))).toBe(false);
+    expect(await db.transaction((m) => factors.replaceEnrolment(other.id, user.id, 'other', new Date(), m))).toBe(false);
+    expect(await t.dataSource.query('SELECT user_id FROM user_tfa WHERE tenant_id = ?', [other.id])).toEqual([]);
+    expect(await factors.enrolment(home.id, user.id)).toMatchObject({ confirmed: true, secretEncrypted: 'sealed' });
     expect(await users.sourceCredentials(other.id, [user.id])).toEqual(new Map());
     expect(await db.transaction((m) => tokens.markUsed(other.id, tokenId, new Date(), m))).toBe(false);
     await db.transaction((m) => factors.remove(other.id, user.id, m));
@@ -119,9 +124,11 @@ describe('own-credentials repositories, named with another tenant', () => {
     await db.transaction((m) => tokens.replace(home.id, user.id, { id, tokenHash: 'd'.repeat(64), expiresAt: new Date(Date.now() + 60_000) }, m));
     expect(await tokens.findLive('d'.repeat(64), new Date())).toEqual({ id, userId: user.id, tenantId: home.id });
     expect(await db.transaction((m) => tokens.markUsed(other.id, id, new Date(), m))).toBe(false);
-    // A replacement named with the other tenant deletes nothing of this user's.
-    await db.transaction((m) => tokens.replace(other.id, user.id, { id: newId(), tokenHash: 'e'.repeat(64), expiresAt: new Date(Date.now() + 60_000) }, m));
+    // A replacement named with the other tenant deletes nothing of this user's, and writes no token.
+    expect(await db.transaction((m) => tokens.replace(other.id, user.id, { id: newId(), tokenHash: 'e'.repeat(64), expiresAt: new Date(Date.now() + 60_000) }, m))).toBe(false);
     expect(await tokens.findLive('d'.repeat(64), new Date())).toEqual({ id, userId: user.id, tenantId: home.id });
+    expect(await tokens.findLive('e'.repeat(64), new Date())).toBeNull();
+    expect(await t.dataSource.query('SELECT id FROM password_reset_tokens WHERE tenant_id = ?', [other.id])).toEqual([]);
 
     expect(await db.transaction((m) => tokens.markUsed(home.id, id, new Date(), m))).toBe(true);
     expect(await tokens.findLive('d'.repeat(64), new Date())).toBeNull();

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
+import { existsInTenant } from '../database/tenant-rows.js';
 import { PasswordResetToken } from '../sessions/session.entities.js';
+import { User } from '../users/user.entity.js';
 
 /** A live reset token as a confirmation finds it: the row, and the user and tenant it names. */
 export interface LiveResetToken {
@@ -18,10 +20,12 @@ export interface LiveResetToken {
 export class PasswordResetRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The user's one unused token becomes this one; the user is one the caller read within the tenant. */
-  async replace(tenantId: string, userId: string, token: { id: string; tokenHash: string; expiresAt: Date }, manager: EntityManager): Promise<void> {
+  /** The user's one unused token becomes this one; false (and nothing written) when the tenant has no such user. */
+  async replace(tenantId: string, userId: string, token: { id: string; tokenHash: string; expiresAt: Date }, manager: EntityManager): Promise<boolean> {
+    if (!(await existsInTenant(manager, User, tenantId, userId))) return false;
     await manager.delete(PasswordResetToken, { tenantId, userId, usedAt: IsNull() });
     await manager.insert(PasswordResetToken, { ...token, userId, tenantId, usedAt: null });
+    return true;
   }
 
   /** The unused, unexpired token with this hash, with its tenant; null when there is none. */

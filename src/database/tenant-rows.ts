@@ -27,6 +27,15 @@ export async function findInTenant<T extends { id: string; tenantId: string }>(
   return qb.getOne();
 }
 
+/**
+ * Whether the tenant's table holds the row with this id: what a write of rows that hang off it
+ * (and carry the tenant) checks first, so that no such row can name a tenant its parent is not in.
+ */
+export function existsInTenant<T extends { id: string; tenantId: string }>(manager: EntityManager, target: new () => T, tenantId: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return Promise.resolve(false);
+  return manager.existsBy(target, { id, tenantId } as FindOptionsWhere<T>);
+}
+
 /** Lists of ids are sent in slices of this many parameters. */
 const SLICE = 500;
 

@@ -3,6 +3,7 @@
 --   UPDATE_SQL_SNAPSHOTS=1 npm run test:mysql -- test/account-repositories-sql.spec.ts
 
 -- PasswordResetRepository.replace(tenantId, userId, token)
+SELECT 1 AS `row_exists` FROM (SELECT 1 AS dummy_column) `dummy_table` WHERE EXISTS (SELECT 1 FROM `users` `User` WHERE ((`User`.`id` = ?) AND (`User`.`tenant_id` = ?))) LIMIT 1;
 DELETE FROM `password_reset_tokens` WHERE (`tenant_id` = ? AND `user_id` = ? AND `used_at` IS NULL);
 INSERT INTO `password_reset_tokens`(`id`, `user_id`, `tenant_id`, `token_hash`, `expires_at`, `used_at`) VALUES (?, ?, ?, ?, ?, ?);
 

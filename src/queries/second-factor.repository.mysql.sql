@@ -6,6 +6,7 @@
 SELECT `UserTfa`.`user_id` AS `UserTfa_user_id`, `UserTfa`.`tenant_id` AS `UserTfa_tenant_id`, `UserTfa`.`secret_encrypted` AS `UserTfa_secret_encrypted`, `UserTfa`.`confirmed` AS `UserTfa_confirmed`, `UserTfa`.`last_step` AS `UserTfa_last_step`, `UserTfa`.`created_at` AS `UserTfa_created_at` FROM `user_tfa` `UserTfa` WHERE ((`UserTfa`.`user_id` = ?) AND (`UserTfa`.`tenant_id` = ?)) LIMIT 1;
 
 -- SecondFactorRepository.replaceEnrolment(tenantId, userId, secret)
+SELECT 1 AS `row_exists` FROM (SELECT 1 AS dummy_column) `dummy_table` WHERE EXISTS (SELECT 1 FROM `users` `User` WHERE ((`User`.`id` = ?) AND (`User`.`tenant_id` = ?))) LIMIT 1;
 DELETE FROM `user_tfa` WHERE (`user_id` = ? AND `tenant_id` = ?);
 INSERT INTO `user_tfa`(`user_id`, `tenant_id`, `secret_encrypted`, `confirmed`, `last_step`, `created_at`) VALUES (?, ?, ?, ?, ?, ?);
 
@@ -16,6 +17,7 @@ UPDATE `user_tfa` SET `confirmed` = ? WHERE (`user_id` = ? AND `tenant_id` = ?);
 UPDATE `user_tfa` SET `last_step` = ? WHERE (`user_id` = ? AND `tenant_id` = ? AND `last_step` < ?);
 
 -- SecondFactorRepository.replaceRecoveryCodes(tenantId, userId, 2 codes)
+SELECT 1 AS `row_exists` FROM (SELECT 1 AS dummy_column) `dummy_table` WHERE EXISTS (SELECT 1 FROM `users` `User` WHERE ((`User`.`id` = ?) AND (`User`.`tenant_id` = ?))) LIMIT 1;
 DELETE FROM `recovery_codes` WHERE (`tenant_id` = ? AND `user_id` = ?);
 INSERT INTO `recovery_codes`(`id`, `user_id`, `tenant_id`, `code_hash`, `used_at`) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?);
 

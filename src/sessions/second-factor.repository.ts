@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, IsNull, LessThan } from 'typeorm';
 import { newId } from '../common/ids.js';
+import { existsInTenant } from '../database/tenant-rows.js';
+import { User } from '../users/user.entity.js';
 import { RecoveryCode, UserTfa } from './session.entities.js';
 
 /**
  * A user's second factor: the TOTP enrolment (user_tfa) and the recovery codes. Methods take the
  * tenant first. Both tables hold the tenant, which every statement over them names; new rows are
- * written only for a user the caller has read within the tenant. Sign-in with a TOTP code
- * touches user_tfa alone.
+ * written only for a user of that tenant (a user named with another tenant gets none, and keeps
+ * what it had). Sign-in with a TOTP code touches user_tfa alone.
  */
 @Injectable()
 export class SecondFactorRepository {
@@ -18,10 +20,12 @@ export class SecondFactorRepository {
     return manager.findOneBy(UserTfa, { userId, tenantId });
   }
 
-  /** A new unconfirmed enrolment with this (sealed) secret replaces any the user had. */
-  async replaceEnrolment(tenantId: string, userId: string, secretEncrypted: string, now: Date, manager: EntityManager): Promise<void> {
+  /** A new unconfirmed enrolment with this (sealed) secret replaces any the user had; false when the tenant has no such user. */
+  async replaceEnrolment(tenantId: string, userId: string, secretEncrypted: string, now: Date, manager: EntityManager): Promise<boolean> {
+    if (!(await existsInTenant(manager, User, tenantId, userId))) return false;
     await manager.delete(UserTfa, { userId, tenantId });
     await manager.insert(UserTfa, { userId, tenantId, secretEncrypted, confirmed: false, lastStep: 0, createdAt: now });
+    return true;
   }
 
   /** The enrolment is confirmed: TFA is in force. */
@@ -38,16 +42,15 @@ export class SecondFactorRepository {
     return Boolean(result.affected);
   }
 
-  /**
-   * The user's recovery codes become these (HMACs); the user is one the caller read within the
-   * tenant, so the inserted rows belong to it.
-   */
-  async replaceRecoveryCodes(tenantId: string, userId: string, codeHashes: string[], manager: EntityManager): Promise<void> {
+  /** The user's recovery codes become these (HMACs); false when the tenant has no such user. */
+  async replaceRecoveryCodes(tenantId: string, userId: string, codeHashes: string[], manager: EntityManager): Promise<boolean> {
+    if (!(await existsInTenant(manager, User, tenantId, userId))) return false;
     await this.deleteRecoveryCodes(tenantId, userId, manager);
     await manager.insert(
       RecoveryCode,
       codeHashes.map((codeHash) => ({ id: newId(), userId, tenantId, codeHash, usedAt: null })),
     );
+    return true;
   }
 
   /** Spends the user's unused recovery code with this HMAC; false when there is none. */

@@ -1,7 +1,6 @@
 import type { Condition } from '../src/database/condition.js';
-import { hasAnotherActiveAdmin, lockTenantRow, UsersRepository } from '../src/users/users.repository.js';
+import { hasAnotherActiveAdmin, UsersRepository } from '../src/users/users.repository.js';
 import { User } from '../src/users/user.entity.js';
-import { useMysql } from './helpers/app.js';
 import { SNAPSHOT_VALUES, type SnapshotCase, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
 
 /**
@@ -56,7 +55,6 @@ describe('the SQL of UsersRepository', () => {
       ['replaceIpWhitelist(tenantId, userId, none, not new)', () => db.transaction((m) => repository.replaceIpWhitelist(TENANT, USER, [], m, false))],
       ['replaceClientTags(tenantId, userId, none, not new)', () => db.transaction((m) => repository.replaceClientTags(TENANT, USER, [], m, false))],
       ['replacePlans(tenantId, userId, none, not new)', () => db.transaction((m) => repository.replacePlans(TENANT, USER, [], m, false))],
-      ['lockTenantRow(tenantId) (MySQL/MariaDB only; SQLite needs no lock)', () => db.transaction((m) => lockTenantRow(TENANT, m))],
       ['hasAnotherActiveAdmin(tenantId, userId)', () => db.transaction((m) => hasAnotherActiveAdmin(TENANT, USER, m))],
       ['findByUniqueKeys(tenantId, an email, an externalId, a username)', () => repository.findByUniqueKeys(TENANT, { emails: ['ada@example.com'], externalIds: ['x-1'], usernames: ['ada'] }, t.dataSource.manager)],
       ['withSomeChildRows(tenantId, 50 users, client tags and plans)', () => repository.withSomeChildRows(TENANT, fifty, ['tag', 'plan'], t.dataSource.manager)],
@@ -64,7 +62,6 @@ describe('the SQL of UsersRepository', () => {
       ['sourceCredentials(tenantId, an id)', () => repository.sourceCredentials(TENANT, [USER])],
       ['sourceUserKeys(tenantId, an id)', () => repository.sourceUserKeys(TENANT, [USER])],
     ];
-    // Every method reaches the database, but for the tenant lock on SQLite, which needs none.
-    await suite.matches('UsersRepository', 'users.repository', cases, (name) => name.startsWith('lockTenantRow') && !useMysql);
+    await suite.matches('UsersRepository', 'users.repository', cases);
   });
 });

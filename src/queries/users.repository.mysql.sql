@@ -109,9 +109,6 @@ DELETE FROM `user_client_tags` WHERE (`tenant_id` = ? AND `user_id` = ?);
 -- UsersRepository.replacePlans(tenantId, userId, none, not new)
 DELETE FROM `user_plans` WHERE (`tenant_id` = ? AND `user_id` = ?);
 
--- UsersRepository.lockTenantRow(tenantId) (MySQL/MariaDB only; SQLite needs no lock)
-SELECT t.id FROM tenants t WHERE t.id = ? FOR UPDATE;
-
 -- UsersRepository.hasAnotherActiveAdmin(tenantId, userId)
 SELECT u.id FROM users u WHERE u.tenant_id = ? AND u.admin = 1 AND u.active = 1 AND u.id <> ? LIMIT 1 LOCK IN SHARE MODE;
 

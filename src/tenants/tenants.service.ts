@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../auth/request-context.js';
-import { pageById } from '../common/pagination.js';
 import { DomainError } from '../common/errors.js';
-import { isUuid, newId } from '../common/ids.js';
+import { newId } from '../common/ids.js';
 import { Database, type UniqueRule } from '../database/database.service.js';
-import { readEntities } from '../database/fast-query.js';
 import type { CreateTenantDto, TenantSettingsDto, UpdateTenantDto } from './dto/tenant.dto.js';
 import { DEFAULT_TENANT_SETTINGS, Tenant } from './tenant.entity.js';
+import { TenantsRepository } from './tenants.repository.js';
 
 const UNIQUE_RULES: UniqueRule[] = [
   { index: 'uq_tenants_slug', column: 'slug', code: 'slug_taken', detail: 'A tenant with this slug already exists' },
@@ -30,31 +28,34 @@ function applySettings(tenant: Tenant, settings: TenantSettingsDto | undefined):
 @Injectable()
 export class TenantsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: TenantsRepository,
     private readonly db: Database,
     private readonly audit: AuditService,
   ) {}
 
   /** A tenant by id or by slug, whichever the reference is. */
-  /** A tenant by id or slug; read on every login and every operator request, so without the query builder. */
-  async findByRef(ref: string): Promise<Tenant | null> {
-    const [tenant] = await readEntities(this.dataSource.manager, Tenant, isUuid(ref) ? 'e.id = ?' : 'e.slug = ?', [ref.toLowerCase()]);
-    return tenant ?? null;
+  findByRef(ref: string): Promise<Tenant | null> {
+    return this.repository.byRef(ref);
   }
 
   /** The tenant's lockout policy (sessions/lockout.service.ts). */
   lockoutPolicy(id: string): Promise<Pick<Tenant, 'id' | 'lockoutThreshold' | 'lockoutMinutes'>> {
-    return this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id }, select: { id: true, lockoutThreshold: true, lockoutMinutes: true } });
+    return this.repository.lockoutPolicy(id);
+  }
+
+  /** The shortest password the tenant accepts (8 for a tenant that is gone: the check still applies). */
+  async passwordMinLength(id: string): Promise<number> {
+    return (await this.repository.passwordMinLength(id)) ?? DEFAULT_TENANT_SETTINGS.passwordMinLength;
   }
 
   async get(id: string): Promise<Tenant> {
-    const tenant = isUuid(id) ? await this.dataSource.getRepository(Tenant).findOneBy({ id }) : null;
+    const tenant = await this.repository.find(id);
     if (!tenant) throw DomainError.notFound('Tenant');
     return tenant;
   }
 
   async list(limit: number, after?: string): Promise<{ tenants: Tenant[]; nextCursor: string | null }> {
-    const { rows, nextCursor } = await pageById(this.dataSource.getRepository(Tenant).createQueryBuilder('t'), limit, after);
+    const { rows, nextCursor } = await this.repository.page(limit, after);
     return { tenants: rows, nextCursor };
   }
 
@@ -72,7 +73,7 @@ export class TenantsService {
     applySettings(tenant, input.settings);
     try {
       await this.db.transaction(async (manager) => {
-        await manager.insert(Tenant, tenant);
+        await this.repository.insert(tenant, manager);
         await this.audit.recordFor(manager, context, 'tenant.created', { type: 'tenant', id: tenant.id }, tenant.id);
       });
     } catch (error) {
@@ -88,14 +89,14 @@ export class TenantsService {
     }
     try {
       return await this.db.transaction(async (manager) => {
-        const tenant = await manager.findOneBy(Tenant, { id });
+        const tenant = await this.repository.find(id, manager);
         if (!tenant) throw DomainError.notFound('Tenant');
         if (input.slug !== undefined) tenant.slug = input.slug;
         if (input.name !== undefined) tenant.name = input.name;
         if (input.active !== undefined) tenant.active = input.active;
         applySettings(tenant, input.settings);
         tenant.updatedAt = new Date();
-        await manager.save(Tenant, tenant);
+        await this.repository.save(tenant, manager);
         await this.audit.recordFor(manager, context, 'tenant.updated', { type: 'tenant', id }, id);
         return tenant;
       });
@@ -107,8 +108,7 @@ export class TenantsService {
   /** Every tenant-scoped table cascades from tenants, so one delete erases all its data. */
   async remove(context: RequestContext, id: string): Promise<void> {
     await this.db.transaction(async (manager) => {
-      const result = await manager.delete(Tenant, { id });
-      if (!result.affected) throw DomainError.notFound('Tenant');
+      if (!(await this.repository.remove(id, manager))) throw DomainError.notFound('Tenant');
       await this.audit.recordFor(manager, context, 'tenant.deleted', { type: 'tenant', id }, null);
     });
   }

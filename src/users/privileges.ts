@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors.js';
+import { lockTenantRow } from '../tenants/tenants.repository.js';
 import type { User } from './user.entity.js';
-import { hasAnotherActiveAdmin, lockTenantRow } from './users.repository.js';
+import { hasAnotherActiveAdmin } from './users.repository.js';
 
 /**
  * Serialises the changes that can take a tenant's last admin away (demotion, deactivation,

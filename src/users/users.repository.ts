@@ -254,16 +254,6 @@ function userFromJson(manager: EntityManager, metadata: EntityMetadata, values: 
 }
 
 /**
- * Takes the tenant's row lock (FOR UPDATE) in the caller's transaction: what serialises the
- * changes that can take a tenant's last admin away (see privileges.ts). SQLite runs one
- * transaction at a time, so only MySQL/MariaDB needs it.
- */
-export async function lockTenantRow(tenantId: string, manager: EntityManager): Promise<void> {
-  if (manager.connection.options.type === 'better-sqlite3') return;
-  await manager.query('SELECT t.id FROM tenants t WHERE t.id = ? FOR UPDATE', [tenantId]);
-}
-
-/**
  * Whether the tenant has an active admin other than `userId`: on MySQL/MariaDB a locking read
  * (LOCK IN SHARE MODE), so it sees every committed change whatever the transaction read before.
  */

@@ -14,7 +14,7 @@ import { Database, type UniqueRule } from '../database/database.service.js';
 import { Group } from '../groups/group.entity.js';
 import { MailService } from '../mail/mail.service.js';
 import { Plan } from '../plans/plan.entity.js';
-import { Tenant } from '../tenants/tenant.entity.js';
+import { TenantsService } from '../tenants/tenants.service.js';
 import { EncryptionKey } from '../config/encryption-key.service.js';
 import { type PageMeta, writeUserPage } from './dto/user-page.json.js';
 import { seesMaskedData, type UserWithRelations } from './dto/user-response.dto.js';
@@ -199,6 +199,7 @@ export class UsersService {
     private readonly mail: MailService,
     encryption: EncryptionKey,
     private readonly repository: UsersRepository,
+    private readonly tenants: TenantsService,
     @Inject(CREDENTIALS_REVOKER) private readonly credentials: CredentialsRevoker,
   ) {
     this.cursors = new CursorSeal(encryption.key, 'users list');
@@ -580,8 +581,7 @@ export class UsersService {
   }
 
   async checkedHash(tenantId: string, password: string): Promise<string> {
-    const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
-    checkPasswordPolicy(password, tenant?.passwordMinLength ?? 8, 'password');
+    checkPasswordPolicy(password, await this.tenants.passwordMinLength(tenantId), 'password');
     return hashPassword(password);
   }
 

@@ -50,6 +50,23 @@ describe('tenants (operator)', () => {
     expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(tenant.updatedAt));
   });
 
+  it('checks two settings changes sent at once one after the other: the refresh TTL never ends shorter than the access TTL', async () => {
+    // Each change alone is valid against the stored settings (access 900 s, refresh 3,600 s);
+    // both together are not. Read unlocked, both would pass their check against the old row.
+    for (let round = 0; round < 8; round++) {
+      const tenant = await createTenant(t, { settings: { accessTokenTtlSeconds: 900, refreshTokenTtlSeconds: 3600 } });
+      const [longerAccess, shorterRefresh] = await Promise.all([
+        t.call('PATCH', `/api/v2/tenants/${tenant.id}`, { body: { settings: { accessTokenTtlSeconds: 3000 } } }),
+        t.call('PATCH', `/api/v2/tenants/${tenant.id}`, { body: { settings: { refreshTokenTtlSeconds: 1800 } } }),
+      ]);
+      expect([longerAccess.status, shorterRefresh.status].sort()).toEqual([200, 422]);
+      const stored = (await t.call('GET', `/api/v2/tenants/${tenant.id}`)).body.settings;
+      expect(stored.refreshTokenTtlSeconds).toBeGreaterThanOrEqual(stored.accessTokenTtlSeconds);
+      // The refused change changed nothing: the stored settings are the accepted one's answer.
+      expect(stored).toEqual((longerAccess.status === 200 ? longerAccess : shorterRefresh).body.settings);
+    }
+  });
+
   it('answers 409 for a taken slug, on create and on rename', async () => {
     const a = await createTenant(t);
     const b = await createTenant(t);

@@ -82,14 +82,19 @@ export class TenantsService {
     return tenant;
   }
 
-  /** Slug and active belong to the operator; a tenant's admin may change name and settings. */
+  /**
+   * Slug and active belong to the operator; a tenant's admin may change name and settings. The
+   * row is read locked (MySQL/MariaDB), so two changes of the settings run one after the other and
+   * the second is checked against the first's result: a refresh TTL and an access TTL changed at
+   * once cannot leave the refresh TTL shorter, as two unlocked reads of the old row would allow.
+   */
   async update(context: RequestContext, id: string, input: UpdateTenantDto): Promise<Tenant> {
     if (context.principal.kind !== 'operator' && (input.slug !== undefined || input.active !== undefined)) {
       throw new DomainError('forbidden', 'Only the operator may change slug or active');
     }
     try {
       return await this.db.transaction(async (manager) => {
-        const tenant = await this.repository.find(id, manager);
+        const tenant = await this.repository.find(id, manager, 'pessimistic_write');
         if (!tenant) throw DomainError.notFound('Tenant');
         if (input.slug !== undefined) tenant.slug = input.slug;
         if (input.name !== undefined) tenant.name = input.name;

@@ -1,6 +1,7 @@
 import { newId } from '../src/common/ids.js';
-import { Session } from '../src/sessions/session.entities.js';
+import { Session, SigningKey } from '../src/sessions/session.entities.js';
 import { SessionsRepository } from '../src/sessions/sessions.repository.js';
+import { SigningKeysRepository } from '../src/sessions/signing-keys.repository.js';
 import { LoginFactsRepository } from '../src/users/login-facts.repository.js';
 import { createTenant } from './helpers/app.js';
 import { SNAPSHOT_VALUES, sqlSnapshotSuite } from './helpers/sql-snapshot.js';
@@ -8,7 +9,7 @@ import { createUser } from './helpers/users.js';
 
 /**
  * What sign-in and every authenticated request send to the database: the SQL each method of
- * SessionsRepository and LoginFactsRepository runs, per dialect, compared with the checked-in
+ * SessionsRepository, LoginFactsRepository and SigningKeysRepository runs, per dialect, compared with the checked-in
  * src/queries/<repository>.<dialect>.sql (as test/repository-sql.spec.ts does for
  * UsersRepository). After a deliberate change, regenerate the files and review the diff:
  *
@@ -64,5 +65,22 @@ describe('the SQL of the sign-in repositories', () => {
   it('LoginFactsRepository matches src/queries/login-facts.repository.<dialect>.sql', async () => {
     const facts = suite.t.app.get(LoginFactsRepository);
     await matches('LoginFactsRepository', 'login-facts.repository', [['loginFacts(tenantId, userId, now)', () => facts.loginFacts(TENANT, USER, AT)]]);
+  });
+
+  it('SigningKeysRepository matches src/queries/signing-keys.repository.<dialect>.sql', async () => {
+    const { t, db } = suite;
+    const keys = t.app.get(SigningKeysRepository);
+    // Written retired, so the service never loads it as a key to sign with.
+    const retired = Object.assign(new SigningKey(), { id: 'snapshot-key', algorithm: 'ES256', publicJwk: '{}', privateKeyEncrypted: 'x', createdAt: AT, retiredAt: AT });
+    await matches('SigningKeysRepository', 'signing-keys.repository', [
+      ['insert(key)', () => db.transaction((m) => keys.insert(retired, m))],
+      ['exists(kid)', () => keys.exists('snapshot-key')],
+      ['all()', () => keys.all()],
+      ['live(), in a transaction', () => db.transaction((m) => keys.live(m))],
+      ['retire(1 kid, at)', () => db.transaction((m) => keys.retire(['snapshot-key'], AT, m))],
+    ]);
+    expect(await keys.exists('snapshot-key')).toBe(true);
+    expect(await keys.exists('no-such-key')).toBe(false);
+    expect((await keys.all()).map((k) => k.createdAt.getTime())).toEqual([...(await keys.all())].map((k) => k.createdAt.getTime()).sort((a, b) => a - b));
   });
 });

@@ -16,6 +16,7 @@ import { SecondFactorRepository } from './second-factor.repository.js';
 import { SecondFactorService } from './second-factor.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
+import { SigningKeysRepository } from './signing-keys.repository.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { UserSessionsController } from './user-sessions.controller.js';
 
@@ -30,6 +31,7 @@ import { UserSessionsController } from './user-sessions.controller.js';
   controllers: [AuthController, JwksController, UserSessionsController],
   providers: [
     SigningKeysService,
+    SigningKeysRepository,
     JwtStrategy,
     AuthStateService,
     SessionsRepository,

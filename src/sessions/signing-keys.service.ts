@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { DataSource, In, IsNull } from 'typeorm';
 import { Database } from '../database/database.service.js';
 import { DomainError } from '../common/errors.js';
 import { AppConfig } from '../config/app-config.js';
@@ -9,6 +8,7 @@ import { decrypt, encrypt, sha256Hex } from '../common/crypto.js';
 import { newId } from '../common/ids.js';
 import { EncryptionKey } from '../config/encryption-key.service.js';
 import { SigningKey } from './session.entities.js';
+import { SigningKeysRepository } from './signing-keys.repository.js';
 
 export const JWT_ALGORITHM = 'ES256';
 /** The longest access token lifetime a tenant may set: retired keys stay published this long. */
@@ -55,7 +55,7 @@ export class SigningKeysService implements OnModuleInit {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly repository: SigningKeysRepository,
     private readonly encryption: EncryptionKey,
     private readonly db: Database,
   ) {}
@@ -90,7 +90,7 @@ export class SigningKeysService implements OnModuleInit {
     if (known && known === this.staged) this.reloadSoon();
     if (known) return known.publicKey;
     if (this.config.auth.jwtPrivateKey !== null) return null;
-    if (!(await this.dataSource.getRepository(SigningKey).existsBy({ id: kid }))) return null;
+    if (!(await this.repository.exists(kid))) return null;
     await this.reload();
     return this.keys.get(kid)?.publicKey ?? null;
   }
@@ -124,17 +124,17 @@ export class SigningKeysService implements OnModuleInit {
       throw new DomainError('conflict', 'The signing key is given by JWT_PRIVATE_KEY: rotate it by changing that variable');
     }
     await this.db.transaction(async (manager) => {
-      const live = await manager.find(SigningKey, { where: { retiredAt: IsNull() }, order: { createdAt: 'ASC', id: 'ASC' } });
+      const live = await this.repository.live(manager);
       const now = new Date();
       // The signing key retires, unless it is the only one (first start, or a database from
       // before keys were staged): then it stays and only a staged key is added.
       const retiring = live.length >= 2 ? live.slice(0, -1) : [];
-      if (retiring.length > 0) await manager.update(SigningKey, { id: In(retiring.map((k) => k.id)) }, { retiredAt: now });
+      await this.repository.retire(retiring.map((k) => k.id), now, manager);
       const toMake = live.length === 0 ? 2 : 1;
       for (let i = 0; i < toMake; i++) {
         const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const loaded = this.fromKeyObject(privateKey, new Date(now.getTime() + i), null, newId());
-        await manager.insert(SigningKey, {
+        const row = Object.assign(new SigningKey(), {
           id: loaded.kid,
           algorithm: JWT_ALGORITHM,
           publicJwk: JSON.stringify(loaded.publicJwk),
@@ -142,6 +142,7 @@ export class SigningKeysService implements OnModuleInit {
           createdAt: loaded.createdAt,
           retiredAt: null,
         });
+        await this.repository.insert(row, manager);
       }
     });
     await this.reload();
@@ -160,7 +161,7 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    const rows = await this.repository.all();
     const keys = new Map<string, LoadedKey>();
     const live: LoadedKey[] = [];
     for (const row of rows) {

@@ -11,7 +11,7 @@ import { GroupsService } from '../groups/groups.service.js';
 import { canonicalBody, GROUP_SHAPE, project, type Projection, projection, returns } from './scim-attributes.js';
 import { attributeKey, GROUP_FILTER_ATTRIBUTES, translateFilter } from './scim-filter.js';
 import { groupPatch, patchOperations } from './scim-patch.js';
-import { descending, listResponse, paging, param, type Query } from './scim-request.js';
+import { descending, listResponse, paging, param, type Query, type Written } from './scim-request.js';
 import type { ScimDocument } from './scim-users.mapper.js';
 import { SCIM } from './scim.constants.js';
 
@@ -50,12 +50,6 @@ function memberIds(value: unknown): string[] {
   });
 }
 
-export interface WrittenGroup {
-  resource: ScimDocument;
-  version: number;
-  location: string;
-}
-
 /** SCIM Groups over GroupsService (its uniqueness, privilege guard and audit). Permissions stay with /api/v2. */
 @Injectable()
 export class ScimGroupsService {
@@ -90,12 +84,12 @@ export class ScimGroupsService {
     return listResponse(resources, page.total, startIndex);
   }
 
-  async get(ctx: TenantContext, id: string, query: Query, base: string): Promise<WrittenGroup> {
+  async get(ctx: TenantContext, id: string, query: Query, base: string): Promise<Written> {
     const group = await this.groups.get(ctx, id);
     return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
-  async create(ctx: TenantContext, body: unknown, query: Query, base: string): Promise<WrittenGroup> {
+  async create(ctx: TenantContext, body: unknown, query: Query, base: string): Promise<Written> {
     const doc = this.resourceBody(body);
     const input = (await pipe.transform(
       { name: doc.displayName, ...(doc.externalId === undefined ? {} : { externalId: doc.externalId }) },
@@ -105,7 +99,7 @@ export class ScimGroupsService {
     return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
-  async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<WrittenGroup> {
+  async replace(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<Written> {
     const doc = this.resourceBody(body);
     const input = (await pipe.transform(
       { name: doc.displayName, externalId: doc.externalId ?? null },
@@ -115,7 +109,7 @@ export class ScimGroupsService {
     return { resource: await this.document(ctx, group, query, base), version: group.version, location: `${base}/Groups/${group.id}` };
   }
 
-  async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<WrittenGroup> {
+  async patch(ctx: TenantContext, id: string, body: unknown, ifMatch: IfMatch, query: Query, base: string): Promise<Written> {
     const operations = patchOperations(body);
     const current = await this.groups.get(ctx, id);
     checkVersion(ifMatch, current.version);

@@ -9,6 +9,14 @@ export function scimBase(request: FastifyRequest): string {
 
 export type Query = Record<string, unknown>;
 
+/** A resource as a SCIM service wrote or read it: the document, its version (the ETag) and where it lives. */
+export interface Written {
+  resource: Record<string, unknown>;
+  version: number;
+  /** Where the resource lives (the Location of a create), whatever the projection left of meta. */
+  location: string;
+}
+
 /** A query parameter sent once, by its name in any case; repeated or nested → 400 invalidValue. */
 export function param(query: Query, name: string): string | undefined {
   const key = Object.keys(query).find((k) => k.toLowerCase() === name.toLowerCase());

@@ -10,7 +10,7 @@ import { UsersService } from '../users/users.service.js';
 import { attributeKey, translateFilter, USER_FILTER_ATTRIBUTES } from './scim-filter.js';
 import { canonicalBody, project, projection, USER_SHAPE } from './scim-attributes.js';
 import { patchOperations, patchUser } from './scim-patch.js';
-import { descending, listResponse, paging, param, type Query } from './scim-request.js';
+import { descending, listResponse, paging, param, type Query, type Written } from './scim-request.js';
 import { changedInput, type ScimDocument, scimUserInput, toScimUser } from './scim-users.mapper.js';
 import { SCIM } from './scim.constants.js';
 
@@ -36,13 +36,6 @@ const pipe = validationPipe();
 /** The /api/v2 input a SCIM request comes to, checked by the same DTO rules as /api/v2 itself. */
 async function validated(input: UserInputDto): Promise<UserInputDto> {
   return (await pipe.transform(input, { type: 'body', metatype: UserInputDto })) as UserInputDto;
-}
-
-export interface Written {
-  resource: ScimDocument;
-  version: number;
-  /** Where the resource lives (the Location of a create), whatever the projection left of meta. */
-  location: string;
 }
 
 /**

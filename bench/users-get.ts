@@ -1,13 +1,15 @@
 /**
- * A user read by id, authenticated as a tenant admin with a bearer token, against a bare
- * Fastify hello-world measured in the same run:
+ * A user read by id, authenticated as a tenant admin with a bearer token, against its own
+ * statement ceiling measured in the same run (bench/reads-server.ts: a bare Fastify route that
+ * runs only this read's statements on the raw driver, against the service's own database):
  *
- *   GET /api/v2/users/{id} req/s   ≥ 40 % of hello-world req/s on SQLite
- *                                  ≥ 25 % of hello-world req/s on MariaDB
+ *   GET /api/v2/users/{id} req/s   ≥ 85 % of the ceiling's req/s, on SQLite and on MariaDB
  *   service RSS                    ≤ 150 MB idle (after start and seeding, and 5 s after the
  *                                  load), ≤ 300 MB at the peak under load (VmRSS, every 150 ms)
  *
- * beside the raw driver's rate for the same point read, in this process: better-sqlite3 on the
+ * (the issue's target since the profile showed the statements to be the limit on this machine;
+ * its ratio to the peer, better-auth, is bench/peers.ts's), with a bare Fastify hello-world of
+ * the same run for scale, and the raw driver's rate for the same point read, in this process: better-sqlite3 on the
  * service's own SQLite file (opened read-only), and mysql2 prepared statements (`pool.execute`,
  * 10 at a time) on its MariaDB database.
  *
@@ -39,6 +41,8 @@ import {
 
 const USERS = Number(process.env.BENCH_GET_USERS ?? '1000');
 const CONNECTIONS = 10;
+/** The issue's target: the route reaches this share of its own statement ceiling, measured in the same run. */
+const CEILING_FRACTION = 0.85;
 const ONLY = process.env.BENCH_ONLY?.toLowerCase();
 const PASSWORD = 'Bench-Password-2024';
 const ADMIN_EMAIL = 'admin@bench.example.com';
@@ -48,7 +52,6 @@ interface Backend {
   name: 'SQLite' | 'MariaDB';
   databaseUrl: string;
   /** The share of hello-world's rate the read must reach. */
-  fraction: number;
   /** Also measure the reference rows (jwks, NestJS hello-world); once per run is enough. */
   references?: boolean;
   /** The raw driver's point selects per second over these ids, and what was measured. */
@@ -159,11 +162,15 @@ async function measure(report: Report, hello: Child, backend: Backend): Promise<
     );
 
     const helloLabel = `${HELLO_LABEL}, beside the ${name} run`;
+    const ceilingLabel = `ceiling: bare Fastify running only this read's statements (raw driver, no token check, no framework), ${name}`;
+    const figure = `GET /api/v2/users/{id} req/s, ${name}, ${CONNECTIONS} conns`;
     report.add(
       baselineFigure(helloLabel, helloRate.rps, 'req/s'),
       baselineFigure(raw.label, raw.perSecond, 'q/s'),
-      relativeFigure(`GET /api/v2/users/{id} req/s, ${name}, ${CONNECTIONS} conns`, get.rps, 'req/s', helloRate.rps, helloLabel, backend.fraction),
-      referenceFigure(`ceiling: bare Fastify running only this read's statements (raw driver, no token check, no framework), ${name}`, ceiling, 'req/s', helloRate.rps, helloLabel),
+      baselineFigure(ceilingLabel, ceiling, 'req/s'),
+      relativeFigure(figure, get.rps, 'req/s', ceiling, ceilingLabel, CEILING_FRACTION),
+      referenceFigure(`${figure}, against hello-world`, get.rps, 'req/s', helloRate.rps, helloLabel),
+      referenceFigure(`${ceilingLabel}, against hello-world`, ceiling, 'req/s', helloRate.rps, helloLabel),
       ...(jwks ? [referenceFigure('GET /.well-known/jwks.json req/s (the service, no credential, no database)', jwks.rps, 'req/s', helloRate.rps, helloLabel)] : []),
       ...(nest ? [referenceFigure('NestJS 12 on Fastify hello-world req/s', nest, 'req/s', helloRate.rps, helloLabel)] : []),
       boundedFigure(`service RSS idle after start + seeding, ${name}`, idleBefore, 'MB', { max: 150 }),
@@ -186,7 +193,6 @@ async function main(report: Report): Promise<void> {
         await measure(report, hello, {
           name: 'SQLite',
           databaseUrl: `sqlite:${file}`,
-          fraction: 0.4,
           references: true,
           raw: async (ids) => sqlitePointSelects(file, ids),
         });
@@ -200,7 +206,7 @@ async function main(report: Report): Promise<void> {
       const admin = await createConnection(MYSQL_SERVER);
       try {
         await admin.query(`CREATE DATABASE ${db} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-        await measure(report, hello, { name: 'MariaDB', databaseUrl: url, fraction: 0.25, raw: (ids) => mysqlPointSelects(url, ids) });
+        await measure(report, hello, { name: 'MariaDB', databaseUrl: url, raw: (ids) => mysqlPointSelects(url, ids) });
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${db}`);
         await admin.end();

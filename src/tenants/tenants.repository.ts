@@ -72,8 +72,9 @@ export class TenantsRepository {
 
 /**
  * Takes the tenant's row lock (FOR UPDATE) in the caller's transaction: what serialises the
- * changes that can take a tenant's last admin away (see users/privileges.ts) and the changes of
- * the tenant's settings. SQLite runs one transaction at a time, so only MySQL/MariaDB needs it.
+ * changes that can take a tenant's last admin away (see users/privileges.ts). A change of the
+ * tenant's settings takes the same lock as it reads the row (find with 'pessimistic_write').
+ * SQLite runs one transaction at a time, so only MySQL/MariaDB needs it.
  */
 export async function lockTenantRow(tenantId: string, manager: EntityManager): Promise<void> {
   if (manager.connection.options.type === 'better-sqlite3') return;

@@ -73,7 +73,7 @@ export class Database implements OnApplicationShutdown {
    * whatever fn awaits meanwhile. On MySQL/MariaDB
    * a transaction rolled back by a deadlock or a Galera certification conflict (error 1213)
    * runs again, after a short random pause (and so does one refused by a Galera node installing
-   * a new view, 1047 or a causal read's 1205, for up to NOT_READY_BUDGET_MS), so fn must read what it decides on inside the
+   * a new view, 1047, a causal read's 1205 or a row's write-set key refused, for up to NOT_READY_BUDGET_MS), so fn must read what it decides on inside the
    * transaction (every caller does) and keep its side effects until after it returns.
    */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {

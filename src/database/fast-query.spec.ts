@@ -46,6 +46,12 @@ describe('fast reads on a Galera node installing a new view', () => {
     expect(isNodeNotReady(null)).toBe(false);
     expect(isViewChangeRefusal({ driverError: Object.assign(new Error('Lock wait timeout exceeded'), { errno: 1205 }) })).toBe(true);
     expect(isViewChangeRefusal(Object.assign(new Error('deadlock'), { errno: 1213 }))).toBe(false);
+    // A row's write-set key refused while the node is out of the primary component: nothing applied.
+    const appendRefused = 'Error while appending streaming replication fragment(provider status: Not connected to Primary Component)';
+    expect(isViewChangeRefusal(Object.assign(new Error(appendRefused), { errno: 1180 }))).toBe(true);
+    expect(isViewChangeRefusal({ driverError: Object.assign(new Error(appendRefused), { errno: 1180 }) })).toBe(true);
+    // A failure at COMMIT itself may or may not have taken effect: not run again.
+    expect(isViewChangeRefusal(Object.assign(new Error('Got error 6 "No such device or address" during COMMIT'), { errno: 1180 }))).toBe(false);
   });
 });
 

@@ -115,15 +115,23 @@ export function isNodeNotReady(error: unknown): boolean {
 }
 
 /**
- * What a statement may meet while a Galera view is installed: 1047, or 1205 for a causal read
- * (wsrep_sync_wait) that could not wait its turn. Either way nothing was applied: a plain read
- * or a whole transaction (TypeORM rolls it back) may run again.
+ * What a statement may meet while a Galera view is installed: 1047; 1205 for a causal read
+ * (wsrep_sync_wait) that could not wait its turn; or 1180 for a row whose write-set key could
+ * not be appended because the node had left the primary component for a moment (MariaDB's
+ * "Error while appending streaming replication fragment(provider status: Not connected to
+ * Primary Component)", raised while the statement runs, before any commit; told by its message,
+ * which MariaDB 10.11 sends as error 1180). Either way nothing
+ * was applied: a plain read or a whole transaction (TypeORM rolls it back) may run again. A
+ * 1180 raised at COMMIT itself ("Got error … during COMMIT") is not among them: whether that
+ * commit took effect is not known.
  */
 export function isViewChangeRefusal(error: unknown): boolean {
   if (isNodeNotReady(error)) return true;
-  let current = error as { errno?: unknown; driverError?: unknown } | null;
+  let current = error as { errno?: unknown; message?: unknown; driverError?: unknown } | null;
   for (let depth = 0; depth < 3 && current && typeof current === 'object'; depth++) {
     if (current.errno === 1205) return true;
+    // By its message: it is MariaDB's own for this refusal, whatever error number a version gives it.
+    if (typeof current.message === 'string' && current.message.startsWith('Error while appending streaming replication fragment')) return true;
     current = current.driverError as typeof current;
   }
   return false;
